@@ -1,0 +1,162 @@
+#ifndef RB_CONFIG_H
+#define RB_CONFIG_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "util.h"
+
+/*
+ * rel/config.yml: environments and releases.  A release's settings are
+ * overridden by the chosen environment's; rb_config_resolve() flattens
+ * them into one struct rb_plan.
+ */
+
+enum rb_start_type {
+	RB_START_PERMANENT,
+	RB_START_TRANSIENT,
+	RB_START_TEMPORARY,
+	RB_START_LOAD,
+	RB_START_NONE,
+};
+
+/* "permanent" … "none". */
+const char *rb_start_type_name(enum rb_start_type t);
+
+enum rb_compression {
+	RB_COMPRESS_GZIP,
+	RB_COMPRESS_ZSTD,
+	RB_COMPRESS_NONE,
+};
+
+enum rb_overlay_kind {
+	RB_OVERLAY_MKDIR,
+	RB_OVERLAY_COPY,
+	RB_OVERLAY_TEMPLATE,
+};
+
+struct rb_overlay {
+	enum rb_overlay_kind kind;
+	char *from; /* NULL for mkdir */
+	char *to;
+};
+
+struct rb_app_ref {
+	char *name;
+	enum rb_start_type type;
+	int has_type; /* 0: "shop" alone, the default start type applies */
+};
+
+struct rb_named_path {
+	char *name; /* hook event or command name */
+	char *path; /* relative to the project root */
+};
+
+/* A tri-state for booleans: unset settings fall through. */
+enum { RB_UNSET = -1 };
+
+/* Settings that a release and an environment may both carry. */
+struct rb_settings {
+	int dev_mode;           /* dev_mode: bool */
+	int include_erts;       /* include_erts: bool (1 also with a path) */
+	char *erts_path;        /* include_erts: PATH (another OTP root) */
+	int include_src;        /* include_src: bool */
+	int strip_debug_info;   /* strip_debug_info: bool */
+	int tar;                /* tar: false disables the tarball */
+	int compression;        /* tar: { compression: … }, RB_UNSET or enum */
+	char *cookie;           /* cookie: string, ${VAR} expanded at build */
+	char *vm_args;          /* vm_args: path */
+	char *sys_config;       /* sys_config: path */
+	char *output_dir;       /* output_dir: path, default _build/<env>/rel */
+	struct strvec lib_dirs; /* lib_dirs: [path] extra app directories */
+	struct rb_named_path *hooks;   /* hooks: { event: dir } */
+	size_t nr_hooks;
+	struct rb_named_path *commands; /* commands: { name: script } */
+	size_t nr_commands;
+	struct rb_overlay *overlays;   /* overlays: [ … ] */
+	size_t nr_overlays;
+};
+
+struct rb_release_config {
+	char *name;
+	char *version;          /* version: "0.1.0" */
+	char *version_from_app; /* version: { from_app: shop } */
+	struct rb_app_ref *apps; /* applications: [ … ] */
+	size_t nr_apps;
+	struct rb_settings settings;
+};
+
+struct rb_env_config {
+	char *name;
+	struct rb_settings settings;
+};
+
+struct rb_config {
+	char *path; /* the file it was read from */
+	char *default_release;
+	char *default_environment;
+	struct rb_env_config *envs;
+	size_t nr_envs;
+	struct rb_release_config *releases;
+	size_t nr_releases;
+};
+
+/* The hook events, in the order they fire. */
+extern const char *const rb_hook_events[];
+extern const size_t rb_nr_hook_events;
+
+/*
+ * Read and check a config file.  Every error is RB_ECONFIG with a
+ * message "path:line:col: what is wrong".  cfg is filled on success and
+ * must be released with rb_config_release() either way.
+ */
+int rb_config_load(struct rb_config *cfg, const char *path,
+		   struct rb_error *err);
+/* The same, from a string; path is used only in messages. */
+int rb_config_parse(struct rb_config *cfg, const char *path,
+		    const char *text, size_t len, struct rb_error *err);
+void rb_config_release(struct rb_config *cfg);
+
+/* The flattened result of a release in an environment. */
+struct rb_plan {
+	char *release;          /* release name */
+	char *env;              /* environment name */
+	char *version;          /* NULL when from_app: resolved by the caller */
+	char *version_from_app;
+	struct rb_app_ref *apps;
+	size_t nr_apps;
+	int dev_mode;
+	int include_erts;
+	char *erts_path;
+	int include_src;
+	int strip_debug_info;
+	int tar;
+	enum rb_compression compression;
+	char *cookie;           /* NULL: make a random one */
+	char *vm_args;
+	char *sys_config;
+	char *output_dir;
+	struct strvec lib_dirs;
+	struct rb_named_path *hooks;
+	size_t nr_hooks;
+	struct rb_named_path *commands;
+	size_t nr_commands;
+	struct rb_overlay *overlays;
+	size_t nr_overlays;
+};
+
+/*
+ * Pick the release (NULL: default_release, or the only one) and the
+ * environment (NULL: default_environment, or "prod"), then merge.  The
+ * defaults for unset settings: dev_mode false, include_erts true,
+ * include_src false, strip_debug_info false, tar true, gzip.  In the
+ * cookie, ${VAR} and ${VAR:-default} are replaced from the process
+ * environment; an empty result means NULL.  Unknown names are
+ * RB_ECONFIG errors.  plan must be released with rb_plan_release().
+ */
+int rb_config_resolve(const struct rb_config *cfg, const char *release,
+		      const char *env, struct rb_plan *plan,
+		      struct rb_error *err);
+void rb_plan_release(struct rb_plan *plan);
+
+#endif

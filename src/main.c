@@ -1,0 +1,79 @@
+/*
+ * relbuild: package a compiled BEAM project as an OTP release.
+ *
+ * The command table, as git.c has it: "relbuild verify …" runs
+ * cmd_verify(); anything else (including no arguments, or a first
+ * argument that is an option) is a build.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#ifndef RELBUILD_VERSION
+#define RELBUILD_VERSION "0.1.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "build", cmd_build, "build the release and its tarball (the default)" },
+	{ "verify", cmd_verify, "check a tarball against its SHA256SUMS" },
+	{ NULL, NULL, NULL },
+};
+
+static void print_help(FILE *f)
+{
+	fputs("usage: relbuild [build] [--env ENV] [--release NAME] [options]\n"
+	      "       relbuild <command> [args]\n\n"
+	      "commands:\n", f);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fputs("\nrun 'relbuild <command> --help' for a command's options\n", f);
+}
+
+int report_error(const struct rb_error *err)
+{
+	fprintf(stderr, "relbuild: %s\n", err->msg);
+	return err->code == RB_ECONFIG ? 2 : 1;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("relbuild: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nrun 'relbuild %s --help' for usage\n", cmd);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+			 !strcmp(argv[1], "help"))) {
+		print_help(stdout);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		printf("relbuild %s\n", RELBUILD_VERSION);
+		return 0;
+	}
+	if (argc > 1 && argv[1][0] != '-') {
+		for (const struct command *c = commands; c->name; c++)
+			if (!strcmp(argv[1], c->name))
+				return c->fn(argc - 1, argv + 1);
+		fprintf(stderr, "relbuild: unknown command '%s'\n", argv[1]);
+		print_help(stderr);
+		return 2;
+	}
+	argv[0] = "build";
+	return cmd_build(argc, argv);
+}

@@ -1,0 +1,106 @@
+#ifndef RB_UTIL_H
+#define RB_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/*
+ * Allocation failure is not recoverable in a command-line tool: these
+ * abort with a message, as git's xmalloc() does.
+ */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow array p (of *alloc elements of size sz) to hold at least nr. */
+#define ALLOC_GROW(p, nr, alloc)                                          \
+	do {                                                              \
+		if ((nr) > (alloc)) {                                     \
+			(alloc) = (alloc) < 8 ? 8 : (alloc) * 2;          \
+			if ((alloc) < (nr))                               \
+				(alloc) = (nr);                           \
+			(p) = xrealloc((p), (alloc) * sizeof(*(p)));      \
+		}                                                         \
+	} while (0)
+
+/* A growable NUL-terminated string buffer. */
+struct strbuf {
+	char *buf; /* always NUL-terminated once anything was added */
+	size_t len;
+	size_t alloc;
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+
+void sb_init(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+void sb_reset(struct strbuf *sb);
+void sb_add(struct strbuf *sb, const void *data, size_t len);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The contents, "" when empty; valid until the next change. */
+const char *sb_str(const struct strbuf *sb);
+/* Hand the buffer to the caller, who frees it; sb is left empty. */
+char *sb_detach(struct strbuf *sb);
+
+/* A growable NULL-terminated array of owned strings. */
+struct strvec {
+	char **v;
+	size_t nr;
+	size_t alloc;
+};
+#define STRVEC_INIT { NULL, 0, 0 }
+
+void strvec_push(struct strvec *sv, const char *s);
+void strvec_pushf(struct strvec *sv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strvec_clear(struct strvec *sv);
+int strvec_contains(const struct strvec *sv, const char *s);
+void strvec_sort(struct strvec *sv);
+
+/* "a" + "/" + "b", without doubling the slash; caller frees. */
+char *path_join(const char *a, const char *b);
+int path_exists(const char *path);
+int is_dir(const char *path);     /* follows symlinks */
+int is_file(const char *path);    /* follows symlinks */
+int has_suffix(const char *s, const char *suffix);
+int has_prefix(const char *s, const char *prefix);
+
+/* mkdir -p with mode 0755. */
+int mkdir_p(const char *path, struct rb_error *err);
+/* rm -rf; a missing path is not an error. */
+int remove_tree(const char *path, struct rb_error *err);
+/* Read a whole file; *out is NUL-terminated, caller frees. */
+int read_file(const char *path, char **out, size_t *len,
+	      struct rb_error *err);
+/* Write a whole file with the given mode (via a temp file and rename). */
+int write_file(const char *path, const void *data, size_t len, mode_t mode,
+	       struct rb_error *err);
+/* Copy one regular file, keeping only the executable bits of its mode. */
+int copy_file(const char *from, const char *to, struct rb_error *err);
+/*
+ * Copy a directory tree.  Symlinks are followed (mix and rebar3 link
+ * priv/ into _build); directories are 0755, files 0644 or 0755.
+ */
+int copy_tree(const char *from, const char *to, struct rb_error *err);
+/* The sorted names in a directory, without "." and "..". */
+int list_dir(const char *path, struct strvec *out, struct rb_error *err);
+
+/* Find an executable on PATH; returns its path (caller frees) or NULL. */
+char *which(const char *prog);
+
+/*
+ * Run argv (argv[0] looked up on PATH), capturing stdout and stderr
+ * together into *output (may be NULL to discard).  Returns the exit
+ * status, or -1 with err filled when the program could not be run.
+ */
+int run_capture(const char *const *argv, const char *cwd,
+		struct strbuf *output, struct rb_error *err);
+
+#endif
