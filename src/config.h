@@ -29,6 +29,9 @@ enum rb_compression {
 	RB_COMPRESS_NONE,
 };
 
+/* "gzip", "zstd", "none". */
+const char *rb_compression_name(enum rb_compression c);
+
 enum rb_overlay_kind {
 	RB_OVERLAY_MKDIR,
 	RB_OVERLAY_COPY,
@@ -38,7 +41,7 @@ enum rb_overlay_kind {
 struct rb_overlay {
 	enum rb_overlay_kind kind;
 	char *from; /* NULL for mkdir */
-	char *to;
+	char *to;   /* relative to the release root, never absolute nor ".." */
 };
 
 struct rb_app_ref {
@@ -75,6 +78,8 @@ struct rb_settings {
 	size_t nr_commands;
 	struct rb_overlay *overlays;   /* overlays: [ … ] */
 	size_t nr_overlays;
+	/* The key was given (maybe empty): it replaces the release's. */
+	int has_lib_dirs, has_hooks, has_commands, has_overlays;
 };
 
 struct rb_release_config {
@@ -101,9 +106,16 @@ struct rb_config {
 	size_t nr_releases;
 };
 
-/* The hook events, in the order they fire. */
+/* The hook events, in the order they fire; NULL-terminated. */
 extern const char *const rb_hook_events[];
 extern const size_t rb_nr_hook_events;
+
+/*
+ * The control script's own commands, which custom commands may not
+ * shadow; NULL-terminated.
+ */
+extern const char *const rb_builtin_commands[];
+extern const size_t rb_nr_builtin_commands;
 
 /*
  * Read and check a config file.  Every error is RB_ECONFIG with a
@@ -120,10 +132,10 @@ void rb_config_release(struct rb_config *cfg);
 /* The flattened result of a release in an environment. */
 struct rb_plan {
 	char *release;          /* release name */
-	char *env;              /* environment name */
+	char *env;              /* environment name ("prod" when none applies) */
 	char *version;          /* NULL when from_app: resolved by the caller */
 	char *version_from_app;
-	struct rb_app_ref *apps;
+	struct rb_app_ref *apps; /* never empty: default [release name] */
 	size_t nr_apps;
 	int dev_mode;
 	int include_erts;
@@ -135,7 +147,7 @@ struct rb_plan {
 	char *cookie;           /* NULL: make a random one */
 	char *vm_args;
 	char *sys_config;
-	char *output_dir;
+	char *output_dir;       /* never NULL: default "_build/<env>/rel" */
 	struct strvec lib_dirs;
 	struct rb_named_path *hooks;
 	size_t nr_hooks;
@@ -147,12 +159,16 @@ struct rb_plan {
 
 /*
  * Pick the release (NULL: default_release, or the only one) and the
- * environment (NULL: default_environment, or "prod"), then merge.  The
- * defaults for unset settings: dev_mode false, include_erts true,
- * include_src false, strip_debug_info false, tar true, gzip.  In the
- * cookie, ${VAR} and ${VAR:-default} are replaced from the process
- * environment; an empty result means NULL.  Unknown names are
- * RB_ECONFIG errors.  plan must be released with rb_plan_release().
+ * environment (NULL: default_environment, or "prod" if defined, else
+ * the release's settings alone), then merge: a setting the environment
+ * sets wins; lib_dirs, hooks, commands and overlays are replaced whole.
+ * The defaults for unset settings: dev_mode false, include_erts true,
+ * include_src false, strip_debug_info false, tar true (always false in
+ * dev_mode), gzip, output_dir "_build/<env>/rel", applications [release
+ * name].  In the cookie, ${VAR} and ${VAR:-default} are replaced from
+ * the process environment; an empty result means NULL.  Unknown names
+ * are RB_ECONFIG errors "path: unknown environment 'x' (known: a, b)".
+ * plan must be released with rb_plan_release() either way.
  */
 int rb_config_resolve(const struct rb_config *cfg, const char *release,
 		      const char *env, struct rb_plan *plan,
