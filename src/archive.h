@@ -1,0 +1,92 @@
+/*
+ * This file's name shadows libarchive's <archive.h>, src/ being on the
+ * include path: whichever way it is included, libarchive's header comes
+ * first (found again below src/ if needed), then ours, once.
+ */
+#ifndef RB_ARCHIVE_H
+#include_next <archive.h>
+#endif
+#ifndef RB_ARCHIVE_H
+#define RB_ARCHIVE_H
+
+#include "config.h"
+#include "error.h"
+#include "manifest.h"
+
+/*
+ * Reproducible release tarballs (libarchive), and their verification
+ * against the SHA256SUMS they carry.
+ *
+ * Same tree, same epoch, same compression: same bytes.  Entries are
+ * built here, never read from disk metadata: sorted bytewise by path,
+ * relative to the release root (bin/, erts-*, lib/, releases/), pax
+ * restricted format, mtime = epoch, uid/gid 0 without user or group
+ * names, no atime/ctime/birthtime, xattrs, ACLs or file flags.  Modes:
+ * directories 0755; files 0755 if any execute bit is set, else 0644,
+ * except that a file neither group nor others may read stays private
+ * (0700 or 0600, as releases/COOKIE); symlinks are stored as links with
+ * their target as it is.  gzip is written without a time or a name.
+ */
+
+/* The fixed epoch when SOURCE_DATE_EPOCH is not set: 2000-01-01. */
+#define RB_DEFAULT_EPOCH 946684800LL
+
+/* SOURCE_DATE_EPOCH if it is set to a valid number, else the default. */
+int rb_source_date_epoch(long long *epoch, struct rb_error *err);
+
+/* ".tar.gz", ".tar.zst" or ".tar". */
+const char *rb_compression_ext(enum rb_compression c);
+
+/*
+ * Write the tarball of the tree at root to dest (created 0644), leaving
+ * out what ex excludes (may be NULL).  The tarball is written to a
+ * temporary file beside dest and renamed into place only on success; a
+ * failure removes it.  When hex is not NULL it receives the SHA-256 of
+ * the tarball's bytes.
+ */
+int rb_archive_write_tree(const char *root, const char *dest,
+			  enum rb_compression c, long long epoch,
+			  const struct rb_exclude *ex,
+			  char hex[RB_SHA256_HEX], struct rb_error *err);
+
+/* The files rb_tarball_make() wrote. */
+struct rb_tarball {
+	char *path;      /* root/releases/<vsn>/<name>.tar.gz */
+	char *versioned; /* root/releases/<vsn>/<name>-<vsn>.tar.gz, a hard link */
+	char *sidecar;   /* root/releases/<vsn>/<name>-<vsn>.tar.gz.sha256 */
+	char hash[RB_SHA256_HEX];
+};
+
+void rb_tarball_init(struct rb_tarball *t);
+void rb_tarball_release(struct rb_tarball *t);
+
+/*
+ * Pack the release at root (whose releases/<vsn>/SHA256SUMS should be
+ * written first) as releases/<vsn>/<name><ext>, link it as
+ * <name>-<vsn><ext> beside it (a copy where hard links fail) and write
+ * the sidecar "<name>-<vsn><ext>.sha256" holding
+ * "<hash>  <name>-<vsn><ext>\n", so that sha256sum -c passes there.
+ * The tarball leaves out what rb_exclude { vsn, NULL, 1 } says: it
+ * carries SHA256SUMS and signatures, not the tarballs and sidecars.  On failure none of the three is left at its final path.
+ * out must be initialised (rb_tarball_init() or { 0 }); release it
+ * with rb_tarball_release() either way.
+ */
+int rb_tarball_make(struct rb_tarball *out, const char *root,
+		    const char *name, const char *vsn, enum rb_compression c,
+		    long long epoch, struct rb_error *err);
+
+/*
+ * Check a tarball (any compression libarchive recognises) against the
+ * one releases/<vsn>/SHA256SUMS it holds, streaming it: nothing is
+ * extracted.  Every regular file is hashed; every problem is collected
+ * in res (missing, extra, changed, duplicate entries, unsafe names or
+ * special files).  Symlinks and directories are not checked; the
+ * manifest itself and "*.sig" files are not extra.  Returns 0 when the
+ * check ran (look at res->nr_problems), -1 when it could not: the file
+ * cannot be read, is truncated or corrupt, has no or several manifests,
+ * or a malformed one.
+ */
+int rb_verify_tarball(const char *tarball, struct rb_verify_result *res,
+		      struct rb_error *err);
+
+#endif

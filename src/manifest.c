@@ -1,0 +1,679 @@
+#include "manifest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+static const char hexdigits[] = "0123456789abcdef";
+
+int rb_sha256_init(struct rb_sha256 *h, struct rb_error *err)
+{
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->ctx)
+		return rb_fail(err, "cannot create a sha-256 context");
+	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+		rb_sha256_release(h);
+		return rb_fail(err, "cannot initialise sha-256");
+	}
+	return 0;
+}
+
+int rb_sha256_update(struct rb_sha256 *h, const void *data, size_t len,
+		     struct rb_error *err)
+{
+	if (!len)
+		return 0;
+	if (EVP_DigestUpdate(h->ctx, data, len) != 1)
+		return rb_fail(err, "sha-256 update failed");
+	return 0;
+}
+
+int rb_sha256_final(struct rb_sha256 *h, char hex[RB_SHA256_HEX],
+		    struct rb_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (EVP_DigestFinal_ex(h->ctx, md, &n) != 1 || n != 32)
+		return rb_fail(err, "sha-256 final failed");
+	for (unsigned int i = 0; i < n; i++) {
+		hex[2 * i] = hexdigits[md[i] >> 4];
+		hex[2 * i + 1] = hexdigits[md[i] & 0xf];
+	}
+	hex[64] = '\0';
+	return 0;
+}
+
+void rb_sha256_release(struct rb_sha256 *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
+int rb_sha256_buf(const void *data, size_t len, char hex[RB_SHA256_HEX],
+		  struct rb_error *err)
+{
+	struct rb_sha256 h;
+	int ret = -1;
+
+	if (rb_sha256_init(&h, err) < 0)
+		return -1;
+	if (rb_sha256_update(&h, data, len, err) < 0 ||
+	    rb_sha256_final(&h, hex, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	rb_sha256_release(&h);
+	return ret;
+}
+
+int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
+		   struct rb_error *err)
+{
+	struct rb_sha256 h = { NULL };
+	char buf[65536];
+	ssize_t n;
+	int fd, ret = -1;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return rb_fail_errno(err, "cannot open '%s'", path);
+	if (rb_sha256_init(&h, err) < 0)
+		goto out;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rb_fail_errno(err, "cannot read '%s'", path);
+			goto out;
+		}
+		if (rb_sha256_update(&h, buf, (size_t)n, err) < 0)
+			goto out;
+	}
+	if (rb_sha256_final(&h, hex, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	rb_sha256_release(&h);
+	close(fd);
+	return ret;
+}
+
+/* The part of relpath inside "releases/<vsn>/", if it is directly there. */
+static const char *in_version_dir(const char *relpath, const char *vsn)
+{
+	const char *rest, *slash;
+
+	if (!has_prefix(relpath, "releases/"))
+		return NULL;
+	rest = relpath + strlen("releases/");
+	slash = strchr(rest, '/');
+	if (!slash || slash == rest || strchr(slash + 1, '/') || !slash[1])
+		return NULL;
+	if (vsn && (strlen(vsn) != (size_t)(slash - rest) ||
+		    strncmp(rest, vsn, (size_t)(slash - rest))))
+		return NULL;
+	return slash + 1;
+}
+
+int rb_is_manifest_path(const char *relpath)
+{
+	const char *name = in_version_dir(relpath, NULL);
+
+	return name && !strcmp(name, "SHA256SUMS");
+}
+
+int rb_path_excluded(const struct rb_exclude *ex, const char *relpath)
+{
+	const char *base = strrchr(relpath, '/');
+	const char *name;
+
+	if (!ex)
+		return 0;
+	base = base ? base + 1 : relpath;
+	if (has_suffix(base, ".sig") && !ex->tarball)
+		return 1;
+	name = in_version_dir(relpath, ex->vsn);
+	if (name && ((!strcmp(name, "SHA256SUMS") && !ex->tarball) ||
+		     has_suffix(name, ".tar") || has_suffix(name, ".tar.gz") ||
+		     has_suffix(name, ".tar.zst") ||
+		     has_suffix(name, ".sha256") ||
+		     has_prefix(name, ".relbuild-tmp-")))
+		return 1;
+	for (size_t i = 0; ex->paths && i < ex->paths->nr; i++) {
+		const char *p = ex->paths->v[i];
+		size_t n = strlen(p);
+
+		if (!strncmp(relpath, p, n) &&
+		    (relpath[n] == '\0' || relpath[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+static int bad_name_char(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			return 1;
+	return 0;
+}
+
+static void tree_add(struct rb_tree *t, const char *path, mode_t mode,
+		     const char *link)
+{
+	struct rb_tree_entry *e;
+
+	ALLOC_GROW(t->v, t->nr + 1, t->alloc);
+	e = &t->v[t->nr++];
+	e->path = xstrdup(path);
+	e->mode = mode;
+	e->link = link ? xstrdup(link) : NULL;
+}
+
+static int read_link(const char *path, char **out, struct rb_error *err)
+{
+	size_t size = 256;
+	char *buf = NULL;
+
+	for (;;) {
+		ssize_t n;
+
+		buf = xrealloc(buf, size);
+		n = readlink(path, buf, size);
+		if (n < 0) {
+			free(buf);
+			return rb_fail_errno(err, "cannot read link '%s'", path);
+		}
+		if ((size_t)n < size) {
+			buf[n] = '\0';
+			*out = buf;
+			return 0;
+		}
+		size *= 2;
+	}
+}
+
+static int walk(struct rb_tree *t, const char *root, const char *rel,
+		const struct rb_exclude *ex, struct rb_error *err)
+{
+	struct strvec names = STRVEC_INIT;
+	char *dir = *rel ? path_join(root, rel) : xstrdup(root);
+	int ret = -1;
+
+	if (list_dir(dir, &names, err) < 0)
+		goto out;
+	for (size_t i = 0; i < names.nr; i++) {
+		char *sub = *rel ? xasprintf("%s/%s", rel, names.v[i])
+				 : xstrdup(names.v[i]);
+		char *full = path_join(root, sub);
+		char *link = NULL;
+		struct stat st;
+		int r = 0;
+
+		if (rb_path_excluded(ex, sub))
+			goto next;
+		if (bad_name_char(sub)) {
+			r = rb_fail(err, "unsupported character in file name under '%s'",
+				    dir);
+			goto next;
+		}
+		if (lstat(full, &st) < 0) {
+			r = rb_fail_errno(err, "cannot stat '%s'", full);
+			goto next;
+		}
+		if (S_ISLNK(st.st_mode) && (r = read_link(full, &link, err)) < 0)
+			goto next;
+		tree_add(t, sub, st.st_mode, link);
+		if (S_ISDIR(st.st_mode))
+			r = walk(t, root, sub, ex, err);
+next:
+		free(link);
+		free(full);
+		free(sub);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	strvec_clear(&names);
+	free(dir);
+	return ret;
+}
+
+static int cmp_tree_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct rb_tree_entry *)a)->path,
+		      ((const struct rb_tree_entry *)b)->path);
+}
+
+int rb_tree_list(struct rb_tree *t, const char *root,
+		 const struct rb_exclude *ex, struct rb_error *err)
+{
+	if (!is_dir(root))
+		return rb_fail(err, "'%s' is not a directory", root);
+	if (walk(t, root, "", ex, err) < 0)
+		return -1;
+	if (t->nr)
+		qsort(t->v, t->nr, sizeof(*t->v), cmp_tree_entry);
+	return 0;
+}
+
+void rb_tree_release(struct rb_tree *t)
+{
+	for (size_t i = 0; i < t->nr; i++) {
+		free(t->v[i].path);
+		free(t->v[i].link);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->nr = t->alloc = 0;
+}
+
+void rb_manifest_init(struct rb_manifest *m)
+{
+	m->v = NULL;
+	m->nr = m->alloc = 0;
+}
+
+void rb_manifest_release(struct rb_manifest *m)
+{
+	for (size_t i = 0; i < m->nr; i++)
+		free(m->v[i].path);
+	free(m->v);
+	rb_manifest_init(m);
+}
+
+void rb_manifest_add(struct rb_manifest *m, const char *path,
+		     const char *hash)
+{
+	struct rb_manifest_entry *e;
+
+	ALLOC_GROW(m->v, m->nr + 1, m->alloc);
+	e = &m->v[m->nr++];
+	e->path = xstrdup(path);
+	memcpy(e->hash, hash, RB_SHA256_HEX - 1);
+	e->hash[RB_SHA256_HEX - 1] = '\0';
+}
+
+static int cmp_manifest_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct rb_manifest_entry *)a)->path,
+		      ((const struct rb_manifest_entry *)b)->path);
+}
+
+const char *rb_manifest_sort(struct rb_manifest *m)
+{
+	if (m->nr)
+		qsort(m->v, m->nr, sizeof(*m->v), cmp_manifest_entry);
+	for (size_t i = 1; i < m->nr; i++)
+		if (!strcmp(m->v[i - 1].path, m->v[i].path))
+			return m->v[i].path;
+	return NULL;
+}
+
+const struct rb_manifest_entry *rb_manifest_find(const struct rb_manifest *m,
+						 const char *path)
+{
+	struct rb_manifest_entry key = { (char *)path, "" };
+
+	if (!m->nr)
+		return NULL;
+	return bsearch(&key, m->v, m->nr, sizeof(*m->v), cmp_manifest_entry);
+}
+
+int rb_manifest_build(struct rb_manifest *m, const char *root,
+		      const struct rb_exclude *ex, struct rb_error *err)
+{
+	struct rb_tree t = RB_TREE_INIT;
+	int ret = -1;
+
+	if (rb_tree_list(&t, root, ex, err) < 0)
+		goto out;
+	for (size_t i = 0; i < t.nr; i++) {
+		mode_t mode = t.v[i].mode;
+		char hex[RB_SHA256_HEX];
+		char *full;
+		int r;
+
+		if (S_ISDIR(mode) || S_ISLNK(mode))
+			continue;
+		if (!S_ISREG(mode)) {
+			rb_fail(err, "'%s' in '%s' is not a regular file, directory or symlink",
+				t.v[i].path, root);
+			goto out;
+		}
+		full = path_join(root, t.v[i].path);
+		r = rb_sha256_file(full, hex, err);
+		free(full);
+		if (r < 0)
+			goto out;
+		rb_manifest_add(m, t.v[i].path, hex);
+	}
+	ret = 0;
+out:
+	rb_tree_release(&t);
+	return ret;
+}
+
+char *rb_manifest_format(const struct rb_manifest *m)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < m->nr; i++)
+		sb_addf(&sb, "%s  %s\n", m->v[i].hash, m->v[i].path);
+	return sb_detach(&sb);
+}
+
+/* Why a manifest path is not acceptable, or NULL. */
+static const char *bad_manifest_path(const char *p, size_t len)
+{
+	size_t start = 0;
+
+	if (!len)
+		return "empty path";
+	if (p[0] == '/')
+		return "absolute path";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (!c || c < 0x20 || c == 0x7f)
+			return "control character in path";
+	}
+	for (size_t i = 0; i <= len; i++) {
+		size_t n;
+
+		if (i < len && p[i] != '/')
+			continue;
+		n = i - start;
+		if (!n)
+			return "empty component in path";
+		if (n == 1 && p[start] == '.')
+			return "'.' component in path";
+		if (n == 2 && p[start] == '.' && p[start + 1] == '.')
+			return "'..' component in path";
+		start = i + 1;
+	}
+	return NULL;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int rb_manifest_parse(struct rb_manifest *m, const char *name,
+		      const char *text, size_t len, struct rb_error *err)
+{
+	const char *p = text, *end = text + len;
+	const char *dup;
+	size_t lineno = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		size_t n = (size_t)(eol - p);
+		char hash[RB_SHA256_HEX];
+		const char *why;
+		char *path;
+
+		lineno++;
+		if (!n)
+			return rb_fail(err, "%s:%zu: empty line", name, lineno);
+		if (p[0] == '\\')
+			return rb_fail(err, "%s:%zu: escaped file names are not supported",
+				       name, lineno);
+		if (n < 67)
+			return rb_fail(err, "%s:%zu: malformed line", name, lineno);
+		for (int i = 0; i < 64; i++) {
+			int v = hexval((unsigned char)p[i]);
+
+			if (v < 0)
+				return rb_fail(err, "%s:%zu: malformed sha-256 hash",
+					       name, lineno);
+			hash[i] = hexdigits[v];
+		}
+		hash[64] = '\0';
+		if (p[64] != ' ' || (p[65] != ' ' && p[65] != '*'))
+			return rb_fail(err, "%s:%zu: malformed line, expected '<sha256>  <path>'",
+				       name, lineno);
+		why = bad_manifest_path(p + 66, n - 66);
+		if (why)
+			return rb_fail(err, "%s:%zu: %s", name, lineno, why);
+		path = xstrndup(p + 66, n - 66);
+		rb_manifest_add(m, path, hash);
+		free(path);
+		p = nl ? nl + 1 : end;
+	}
+	dup = rb_manifest_sort(m);
+	if (dup)
+		return rb_fail(err, "%s: '%s' is listed more than once", name, dup);
+	return 0;
+}
+
+int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
+		      struct rb_error *err)
+{
+	struct rb_manifest m = RB_MANIFEST_INIT;
+	struct rb_exclude ex = { vsn, NULL, 0 };
+	char *dir = NULL, *path = NULL, *text = NULL;
+	int ret = -1;
+
+	if (!*vsn || strchr(vsn, '/') || !strcmp(vsn, ".") || !strcmp(vsn, "..")) {
+		rb_fail(err, "invalid release version '%s'", vsn);
+		goto out;
+	}
+	dir = xasprintf("%s/releases/%s", root, vsn);
+	if (!is_dir(dir)) {
+		rb_fail(err, "'%s' is not a directory", dir);
+		goto out;
+	}
+	if (rb_manifest_build(&m, root, &ex, err) < 0)
+		goto out;
+	text = rb_manifest_format(&m);
+	path = path_join(dir, "SHA256SUMS");
+	if (write_file(path, text, strlen(text), 0644, err) < 0)
+		goto out;
+	if (nr_files)
+		*nr_files = m.nr;
+	ret = 0;
+out:
+	free(text);
+	free(path);
+	free(dir);
+	rb_manifest_release(&m);
+	return ret;
+}
+
+const char *rb_problem_kind_name(enum rb_problem_kind kind)
+{
+	switch (kind) {
+	case RB_PROBLEM_MISSING:
+		return "missing";
+	case RB_PROBLEM_EXTRA:
+		return "extra";
+	case RB_PROBLEM_CHANGED:
+		return "changed";
+	case RB_PROBLEM_DUPLICATE:
+		return "duplicate";
+	case RB_PROBLEM_UNSAFE:
+		return "unsafe";
+	}
+	return "problem";
+}
+
+void rb_verify_result_init(struct rb_verify_result *res)
+{
+	res->manifest = NULL;
+	res->nr_files = 0;
+	res->problems = NULL;
+	res->nr_problems = res->alloc = 0;
+}
+
+void rb_verify_result_release(struct rb_verify_result *res)
+{
+	for (size_t i = 0; i < res->nr_problems; i++)
+		free(res->problems[i].path);
+	free(res->problems);
+	free(res->manifest);
+	rb_verify_result_init(res);
+}
+
+void rb_verify_add_problem(struct rb_verify_result *res,
+			   enum rb_problem_kind kind, const char *path)
+{
+	ALLOC_GROW(res->problems, res->nr_problems + 1, res->alloc);
+	res->problems[res->nr_problems].kind = kind;
+	res->problems[res->nr_problems].path = xstrdup(path);
+	res->nr_problems++;
+}
+
+void rb_manifest_compare(const struct rb_manifest *expected,
+			 const struct rb_manifest *found,
+			 struct rb_verify_result *res)
+{
+	size_t i = 0, j = 0;
+
+	while (i < expected->nr || j < found->nr) {
+		int c;
+
+		if (i >= expected->nr)
+			c = 1;
+		else if (j >= found->nr)
+			c = -1;
+		else
+			c = strcmp(expected->v[i].path, found->v[j].path);
+		if (c < 0) {
+			rb_verify_add_problem(res, RB_PROBLEM_MISSING,
+					      expected->v[i++].path);
+		} else if (c > 0) {
+			rb_verify_add_problem(res, RB_PROBLEM_EXTRA,
+					      found->v[j++].path);
+		} else {
+			if (strcmp(expected->v[i].hash, found->v[j].hash))
+				rb_verify_add_problem(res, RB_PROBLEM_CHANGED,
+						      expected->v[i].path);
+			i++;
+			j++;
+		}
+	}
+	res->nr_files = expected->nr;
+}
+
+/* releases/<vsn>/SHA256SUMS, or the only one there is when vsn is NULL. */
+static int find_dir_manifest(const char *root, const char *vsn, char **out,
+			     struct rb_error *err)
+{
+	struct strvec names = STRVEC_INIT, found = STRVEC_INIT;
+	char *releases = path_join(root, "releases");
+	int ret = -1;
+
+	if (vsn) {
+		char *rel = xasprintf("releases/%s/SHA256SUMS", vsn);
+		char *full = path_join(root, rel);
+		struct stat st;
+
+		if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
+			rb_fail(err, "no '%s' in '%s'", rel, root);
+			free(rel);
+		} else {
+			*out = rel;
+			ret = 0;
+		}
+		free(full);
+		goto out;
+	}
+	if (!is_dir(releases)) {
+		rb_fail(err, "'%s' is not a release: no releases directory", root);
+		goto out;
+	}
+	if (list_dir(releases, &names, err) < 0)
+		goto out;
+	for (size_t i = 0; i < names.nr; i++) {
+		char *full = xasprintf("%s/%s/SHA256SUMS", releases, names.v[i]);
+		struct stat st;
+
+		if (!lstat(full, &st) && S_ISREG(st.st_mode))
+			strvec_pushf(&found, "releases/%s/SHA256SUMS", names.v[i]);
+		free(full);
+	}
+	if (!found.nr) {
+		rb_fail(err, "no releases/<vsn>/SHA256SUMS in '%s'", root);
+		goto out;
+	}
+	if (found.nr > 1) {
+		rb_fail(err, "several manifests in '%s': '%s' and '%s'", root,
+			found.v[0], found.v[1]);
+		goto out;
+	}
+	*out = xstrdup(found.v[0]);
+	ret = 0;
+out:
+	strvec_clear(&found);
+	strvec_clear(&names);
+	free(releases);
+	return ret;
+}
+
+int rb_verify_dir(const char *root, const char *vsn,
+		  struct rb_verify_result *res, struct rb_error *err)
+{
+	struct rb_manifest expected = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
+	struct rb_tree t = RB_TREE_INIT;
+	struct rb_exclude ex = { NULL, NULL, 0 };
+	char *manifest = NULL, *full = NULL, *text = NULL;
+	size_t len;
+	int ret = -1;
+
+	if (find_dir_manifest(root, vsn, &manifest, err) < 0)
+		goto out;
+	full = path_join(root, manifest);
+	if (read_file(full, &text, &len, err) < 0 ||
+	    rb_manifest_parse(&expected, manifest, text, len, err) < 0)
+		goto out;
+	if (rb_tree_list(&t, root, &ex, err) < 0)
+		goto out;
+	for (size_t i = 0; i < t.nr; i++) {
+		mode_t mode = t.v[i].mode;
+		char hex[RB_SHA256_HEX];
+		char *file;
+		int r;
+
+		if (S_ISDIR(mode) || S_ISLNK(mode))
+			continue;
+		if (!S_ISREG(mode)) {
+			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE, t.v[i].path);
+			continue;
+		}
+		file = path_join(root, t.v[i].path);
+		r = rb_sha256_file(file, hex, err);
+		free(file);
+		if (r < 0)
+			goto out;
+		rb_manifest_add(&found, t.v[i].path, hex);
+	}
+	rb_manifest_compare(&expected, &found, res);
+	free(res->manifest);
+	res->manifest = manifest;
+	manifest = NULL;
+	ret = 0;
+out:
+	rb_tree_release(&t);
+	rb_manifest_release(&found);
+	rb_manifest_release(&expected);
+	free(text);
+	free(full);
+	free(manifest);
+	return ret;
+}

@@ -1,0 +1,203 @@
+#ifndef RB_MANIFEST_H
+#define RB_MANIFEST_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "util.h"
+
+/*
+ * SHA-256 (OpenSSL EVP), the file list of a release tree, and
+ * releases/<vsn>/SHA256SUMS in exactly the format of sha256sum(1):
+ * "<64 lowercase hex>  <path>\n", paths relative to the release root,
+ * sorted bytewise, so that "cd ROOT && sha256sum -c releases/<vsn>/SHA256SUMS"
+ * passes.
+ *
+ * Only regular files are listed.  Symlinks are not: the format cannot
+ * say "this is a link to X", and hashing the target's content would
+ * cover the same bytes twice, or bytes outside the release.  A release
+ * normally has none (copy_tree() follows them); install refuses links
+ * that lead outside.  Directories are implied by the paths.
+ */
+
+#define RB_SHA256_HEX 65 /* 64 hex digits and a NUL */
+
+struct evp_md_ctx_st;
+
+/* A streaming hasher: init, update any number of times, final, release. */
+struct rb_sha256 {
+	struct evp_md_ctx_st *ctx;
+};
+
+int rb_sha256_init(struct rb_sha256 *h, struct rb_error *err);
+int rb_sha256_update(struct rb_sha256 *h, const void *data, size_t len,
+		     struct rb_error *err);
+/* Write the digest as lowercase hex into hex; the hasher is then spent. */
+int rb_sha256_final(struct rb_sha256 *h, char hex[RB_SHA256_HEX],
+		    struct rb_error *err);
+/* Free the hasher's context; safe after final and on an unused hasher. */
+void rb_sha256_release(struct rb_sha256 *h);
+
+int rb_sha256_buf(const void *data, size_t len, char hex[RB_SHA256_HEX],
+		  struct rb_error *err);
+/* Hash a file's content (symlinks are not followed). */
+int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
+		   struct rb_error *err);
+
+/*
+ * What SHA256SUMS leaves out of a release tree:
+ *  - releases/<vsn>/SHA256SUMS (the manifest cannot list itself),
+ *  - the tarballs and their sidecars directly in releases/<vsn>/
+ *    ("*.tar", "*.tar.gz", "*.tar.zst", "*.sha256", and the writer's
+ *    ".relbuild-tmp-*" files),
+ *  - signatures, "*.sig" anywhere,
+ *  - the extra relative paths in paths (a directory takes its subtree).
+ * The tarball (tarball set) leaves out the same but for the manifest
+ * and the signatures, which it carries.  vsn NULL applies the
+ * releases/<vsn>/ rules to every version directory.
+ */
+struct rb_exclude {
+	const char *vsn;
+	const struct strvec *paths; /* may be NULL */
+	int tarball;
+};
+
+int rb_path_excluded(const struct rb_exclude *ex, const char *relpath);
+
+/* Whether relpath is "releases/<something>/SHA256SUMS". */
+int rb_is_manifest_path(const char *relpath);
+
+/* One thing found under a release root (lstat, not followed). */
+struct rb_tree_entry {
+	char *path;  /* relative to the root, no "./", no trailing '/' */
+	mode_t mode; /* st_mode: type and permission bits */
+	char *link;  /* symlink target as stored, else NULL */
+};
+
+struct rb_tree {
+	struct rb_tree_entry *v;
+	size_t nr;
+	size_t alloc;
+};
+#define RB_TREE_INIT { NULL, 0, 0 }
+
+/*
+ * List everything below root (not root itself), sorted bytewise by
+ * path, without what ex excludes (ex may be NULL).  Symlinks are not
+ * followed.  Special files (devices, fifos, sockets) are listed too:
+ * each caller decides what they mean.  Names with control characters
+ * or backslashes (which sha256sum would escape) are errors.  Release t
+ * with rb_tree_release() either way.
+ */
+int rb_tree_list(struct rb_tree *t, const char *root,
+		 const struct rb_exclude *ex, struct rb_error *err);
+void rb_tree_release(struct rb_tree *t);
+
+struct rb_manifest_entry {
+	char *path;
+	char hash[RB_SHA256_HEX];
+};
+
+/* A list of (path, hash); rb_manifest_release() frees the entries. */
+struct rb_manifest {
+	struct rb_manifest_entry *v;
+	size_t nr;
+	size_t alloc;
+};
+#define RB_MANIFEST_INIT { NULL, 0, 0 }
+
+void rb_manifest_init(struct rb_manifest *m);
+void rb_manifest_release(struct rb_manifest *m);
+void rb_manifest_add(struct rb_manifest *m, const char *path,
+		     const char *hash);
+/* Sort bytewise by path; returns the first duplicated path or NULL. */
+const char *rb_manifest_sort(struct rb_manifest *m);
+/* Look a path up in a sorted manifest. */
+const struct rb_manifest_entry *rb_manifest_find(const struct rb_manifest *m,
+						 const char *path);
+
+/*
+ * Hash every regular file below root that ex does not exclude.  The
+ * result is sorted.  m must be initialised; release it either way.
+ */
+int rb_manifest_build(struct rb_manifest *m, const char *root,
+		      const struct rb_exclude *ex, struct rb_error *err);
+
+/* The sha256sum-format text of a manifest; the caller frees it. */
+char *rb_manifest_format(const struct rb_manifest *m);
+
+/*
+ * Parse SHA256SUMS text ("<hash>  <path>" or "<hash> *<path>" lines).
+ * name is used in messages: "NAME:LINE: reason" (RB_EFAIL).  Rejects
+ * malformed lines, absolute paths, empty, "." and ".." components,
+ * escaped names and duplicates.  Hashes are kept in lowercase; the
+ * result is sorted.  m must be initialised; release it either way.
+ */
+int rb_manifest_parse(struct rb_manifest *m, const char *name,
+		      const char *text, size_t len, struct rb_error *err);
+
+/*
+ * Build the manifest of the release at root and write it to
+ * root/releases/<vsn>/SHA256SUMS (mode 0644).  If nr_files is not
+ * NULL it receives the number of files listed.
+ */
+int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
+		      struct rb_error *err);
+
+/* One problem found by a verification. */
+enum rb_problem_kind {
+	RB_PROBLEM_MISSING,   /* in SHA256SUMS, not found (or not a file) */
+	RB_PROBLEM_EXTRA,     /* a file that SHA256SUMS does not list */
+	RB_PROBLEM_CHANGED,   /* content differs from its hash */
+	RB_PROBLEM_DUPLICATE, /* an archive holds the path more than once */
+	RB_PROBLEM_UNSAFE,    /* absolute path, "..", or a special file */
+};
+
+/* "missing", "extra", "changed", "duplicate", "unsafe". */
+const char *rb_problem_kind_name(enum rb_problem_kind kind);
+
+struct rb_problem {
+	enum rb_problem_kind kind;
+	char *path;
+};
+
+/*
+ * The outcome of checking a tarball or a release directory against the
+ * SHA256SUMS it carries.  It is the same for both so that the front end
+ * prints them alike.  Verified means nr_problems == 0.
+ */
+struct rb_verify_result {
+	char *manifest;   /* "releases/<vsn>/SHA256SUMS" that was used */
+	size_t nr_files;  /* files listed in it */
+	struct rb_problem *problems; /* in path order per kind of check */
+	size_t nr_problems;
+	size_t alloc;
+};
+
+void rb_verify_result_init(struct rb_verify_result *res);
+void rb_verify_result_release(struct rb_verify_result *res);
+void rb_verify_add_problem(struct rb_verify_result *res,
+			   enum rb_problem_kind kind, const char *path);
+
+/*
+ * Compare what was found (sorted, without the manifest itself and
+ * other excluded files) with what the manifest lists: each listed path
+ * not found is missing, each found path not listed is extra, each hash
+ * that differs is changed.  Problems come out in path order.
+ */
+void rb_manifest_compare(const struct rb_manifest *expected,
+			 const struct rb_manifest *found,
+			 struct rb_verify_result *res);
+
+/*
+ * Check a release directory against its releases/<vsn>/SHA256SUMS
+ * (vsn NULL: the only one there is).  The tarballs, sidecars and
+ * signatures are ignored as rb_path_excluded() says; symlinks are not
+ * checked.  Returns 0 when the check ran (see res->nr_problems), -1
+ * when it could not (no or malformed manifest, unreadable tree).
+ */
+int rb_verify_dir(const char *root, const char *vsn,
+		  struct rb_verify_result *res, struct rb_error *err);
+
+#endif

@@ -1,0 +1,452 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "util.h"
+
+struct fixture {
+	char *root;
+};
+
+static void put(const char *root, const char *rel, const char *content,
+		mode_t mode)
+{
+	char *full = path_join(root, rel);
+	char *dir = xstrdup(full);
+	struct rb_error err;
+
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(mkdir_p(dir, &err), 0);
+	assert_int_equal(write_file(full, content, strlen(content), mode, &err), 0);
+	free(dir);
+	free(full);
+}
+
+static char *slurp(const char *root, const char *rel)
+{
+	char *full = path_join(root, rel), *text = NULL;
+	struct rb_error err;
+
+	assert_int_equal(read_file(full, &text, NULL, &err), 0);
+	free(full);
+	return text;
+}
+
+/* A small release tree with names that sort differently per locale. */
+static void make_release(const char *root)
+{
+	char *link;
+
+	put(root, "bin/shop", "#!/bin/sh\necho shop\n", 0755);
+	put(root, "lib/shop-0.1.0/ebin/shop.beam", "FOR1 beam", 0644);
+	put(root, "lib/shop-0.1.0/ebin/shop.app", "{application,shop,[]}.\n", 0644);
+	put(root, "lib/shop-0.1.0/priv/with space.txt", "spaces\n", 0644);
+	put(root, "lib/shop-0.1.0/priv/Upper.txt", "U\n", 0644);
+	put(root, "lib/shop-0.1.0/priv/lower.txt", "l\n", 0644);
+	put(root, "lib/a-b/x", "x\n", 0644);
+	put(root, "lib/a/y", "y\n", 0644);
+	put(root, "lib/a/empty", "", 0644);
+	put(root, "releases/COOKIE", "secret", 0600);
+	put(root, "releases/start_erl.data", "14.2 0.1.0\n", 0644);
+	put(root, "releases/0.1.0/shop.rel", "{release,{\"shop\",\"0.1.0\"},{erts,\"14.2\"},[]}.\n", 0644);
+	put(root, "releases/0.1.0/hooks/post_start/10-migrate.sh", "#!/bin/sh\n", 0755);
+	/* Left out: tarballs, sidecars and signatures. */
+	put(root, "releases/0.1.0/shop.tar.gz", "not really", 0644);
+	put(root, "releases/0.1.0/shop-0.1.0.tar.gz", "not really", 0644);
+	put(root, "releases/0.1.0/shop-0.1.0.tar.gz.sha256", "x", 0644);
+	put(root, "releases/0.1.0/SHA256SUMS.sig", "sig", 0644);
+	link = path_join(root, "bin/shop-link");
+	assert_int_equal(symlink("shop", link), 0);
+	free(link);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	char tmpl[] = "/tmp/rb-manifest-XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	f->root = xstrdup(tmpl);
+	make_release(f->root);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_error err;
+
+	assert_int_equal(remove_tree(f->root, &err), 0);
+	free(f->root);
+	free(f);
+	return 0;
+}
+
+static void test_sha256_known(void **state)
+{
+	struct rb_sha256 h;
+	struct rb_error err;
+	char hex[RB_SHA256_HEX], hex2[RB_SHA256_HEX];
+
+	(void)state;
+	assert_int_equal(rb_sha256_buf("", 0, hex, &err), 0);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_int_equal(rb_sha256_buf("abc", 3, hex, &err), 0);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+
+	/* Streaming in pieces gives the same digest. */
+	assert_int_equal(rb_sha256_init(&h, &err), 0);
+	assert_int_equal(rb_sha256_update(&h, "a", 1, &err), 0);
+	assert_int_equal(rb_sha256_update(&h, "", 0, &err), 0);
+	assert_int_equal(rb_sha256_update(&h, "bc", 2, &err), 0);
+	assert_int_equal(rb_sha256_final(&h, hex2, &err), 0);
+	rb_sha256_release(&h);
+	assert_string_equal(hex, hex2);
+	rb_sha256_release(&h); /* twice is harmless */
+}
+
+static void test_sha256_file(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_error err;
+	char hex[RB_SHA256_HEX];
+	char *p;
+
+	put(f->root, "abc", "abc", 0644);
+	p = path_join(f->root, "abc");
+	assert_int_equal(rb_sha256_file(p, hex, &err), 0);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	free(p);
+	p = path_join(f->root, "nope");
+	assert_int_equal(rb_sha256_file(p, hex, &err), -1);
+	assert_non_null(strstr(err.msg, "cannot open"));
+	assert_non_null(strstr(err.msg, "/nope'"));
+	free(p);
+}
+
+static void test_excluded(void **state)
+{
+	struct strvec extra = STRVEC_INIT;
+	struct rb_exclude ex = { "0.1.0", NULL, 0 };
+	struct rb_exclude any = { NULL, &extra, 0 };
+	struct rb_exclude tar = { "0.1.0", NULL, 1 };
+
+	(void)state;
+	assert_true(rb_path_excluded(&ex, "releases/0.1.0/SHA256SUMS"));
+	assert_true(rb_path_excluded(&ex, "releases/0.1.0/shop.tar.gz"));
+	assert_true(rb_path_excluded(&ex, "releases/0.1.0/shop-0.1.0.tar.zst"));
+	assert_true(rb_path_excluded(&ex, "releases/0.1.0/shop-0.1.0.tar"));
+	assert_true(rb_path_excluded(&ex, "releases/0.1.0/shop-0.1.0.tar.gz.sha256"));
+	assert_true(rb_path_excluded(&ex, "releases/0.1.0/.relbuild-tmp-abc"));
+	assert_true(rb_path_excluded(&ex, "lib/x/y.sig"));
+	assert_false(rb_path_excluded(&ex, "releases/0.2.0/SHA256SUMS"));
+	assert_false(rb_path_excluded(&ex, "releases/0.1.0/hooks/SHA256SUMS"));
+	assert_false(rb_path_excluded(&ex, "releases/0.1.0/hooks/x.tar.gz"));
+	assert_false(rb_path_excluded(&ex, "releases/0.1.0/shop.rel"));
+	assert_false(rb_path_excluded(&ex, "releases/0.1.0"));
+	assert_false(rb_path_excluded(&ex, "lib/shop.tar.gz"));
+	assert_false(rb_path_excluded(NULL, "a.sig"));
+
+	assert_false(rb_path_excluded(&tar, "releases/0.1.0/SHA256SUMS"));
+	assert_false(rb_path_excluded(&tar, "releases/0.1.0/SHA256SUMS.sig"));
+	assert_true(rb_path_excluded(&tar, "releases/0.1.0/shop.tar.gz"));
+	assert_true(rb_path_excluded(&tar, "releases/0.1.0/shop-0.1.0.tar.gz.sha256"));
+	assert_true(rb_path_excluded(&tar, "releases/0.1.0/.relbuild-tmp-abc"));
+
+	strvec_push(&extra, "var/log");
+	assert_true(rb_path_excluded(&any, "releases/0.2.0/SHA256SUMS"));
+	assert_true(rb_path_excluded(&any, "var/log"));
+	assert_true(rb_path_excluded(&any, "var/log/x"));
+	assert_false(rb_path_excluded(&any, "var/logs"));
+	strvec_clear(&extra);
+
+	assert_true(rb_is_manifest_path("releases/0.1.0/SHA256SUMS"));
+	assert_false(rb_is_manifest_path("releases/SHA256SUMS"));
+	assert_false(rb_is_manifest_path("releases//SHA256SUMS"));
+	assert_false(rb_is_manifest_path("x/releases/0.1.0/SHA256SUMS"));
+	assert_false(rb_is_manifest_path("releases/0.1.0/a/SHA256SUMS"));
+}
+
+static void test_tree_sorted(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_tree t = RB_TREE_INIT;
+	struct rb_exclude ex = { "0.1.0", NULL, 0 };
+	struct rb_error err;
+	int saw_link = 0;
+
+	assert_int_equal(rb_tree_list(&t, f->root, &ex, &err), 0);
+	assert_true(t.nr > 10);
+	assert_string_equal(t.v[0].path, "bin");
+	for (size_t i = 1; i < t.nr; i++)
+		assert_true(strcmp(t.v[i - 1].path, t.v[i].path) < 0);
+	for (size_t i = 0; i < t.nr; i++) {
+		assert_false(rb_path_excluded(&ex, t.v[i].path));
+		if (!strcmp(t.v[i].path, "bin/shop-link")) {
+			assert_true(S_ISLNK(t.v[i].mode));
+			assert_string_equal(t.v[i].link, "shop");
+			saw_link = 1;
+		}
+	}
+	assert_true(saw_link);
+	rb_tree_release(&t);
+}
+
+/* What coreutils makes of the same tree. */
+static char *sha256sum_of(const char *root)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *cmd = xasprintf(
+		"cd '%s' && find . -type f -print | "
+		"sed 's|^\\./||' | "
+		"grep -v -e '\\.sig$' -e '^releases/0\\.1\\.0/SHA256SUMS$' "
+		"-e '^releases/0\\.1\\.0/[^/]*\\.tar\\.gz$' "
+		"-e '^releases/0\\.1\\.0/[^/]*\\.sha256$' | LC_ALL=C sort | "
+		"while IFS= read -r f; do /usr/bin/sha256sum -- \"$f\"; done",
+		root);
+	char buf[4096];
+	size_t n;
+	FILE *p = popen(cmd, "r");
+
+	assert_non_null(p);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		sb_add(&sb, buf, n);
+	assert_int_equal(pclose(p), 0);
+	free(cmd);
+	return sb_detach(&sb);
+}
+
+static void test_manifest_matches_sha256sum(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_error err;
+	struct stat st;
+	size_t nr = 0;
+	char *mine, *theirs, *path, *cmd;
+
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", &nr, &err), 0);
+	assert_int_equal(nr, 13);
+	mine = slurp(f->root, "releases/0.1.0/SHA256SUMS");
+	theirs = sha256sum_of(f->root);
+	assert_string_equal(mine, theirs);
+	/* Spot checks of what is in and what is out. */
+	assert_non_null(strstr(mine, "  releases/COOKIE\n"));
+	assert_non_null(strstr(mine, "  lib/shop-0.1.0/priv/with space.txt\n"));
+	assert_non_null(strstr(mine, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  lib/a/empty\n"));
+	assert_null(strstr(mine, "shop-link"));
+	assert_null(strstr(mine, ".tar.gz"));
+	assert_null(strstr(mine, ".sig"));
+	assert_null(strstr(mine, "SHA256SUMS"));
+	assert_true(strstr(mine, "lib/a-b/x") < strstr(mine, "lib/a/empty"));
+	assert_true(strstr(mine, "priv/Upper.txt") < strstr(mine, "priv/lower.txt"));
+
+	path = path_join(f->root, "releases/0.1.0/SHA256SUMS");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	free(path);
+
+	cmd = xasprintf("cd '%s' && /usr/bin/sha256sum --strict --quiet -c "
+			"releases/0.1.0/SHA256SUMS", f->root);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(theirs);
+	free(mine);
+}
+
+static void test_manifest_bad_name(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_manifest m = RB_MANIFEST_INIT;
+	struct rb_error err;
+
+	put(f->root, "lib/bad\nname", "x", 0644);
+	assert_int_equal(rb_manifest_build(&m, f->root, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "unsupported character in file name"));
+	rb_manifest_release(&m);
+	assert_int_equal(rb_manifest_write(f->root, "../x", NULL, &err), -1);
+	assert_int_equal(rb_manifest_write(f->root, "9.9.9", NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "is not a directory"));
+}
+
+#define H1 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define H2 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static void test_parse_ok(void **state)
+{
+	struct rb_manifest m = RB_MANIFEST_INIT;
+	struct rb_error err;
+	const char *text = "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD  z/file\n"
+			   H2 " *a b\n"
+			   H1 "  bin/shop";
+	const struct rb_manifest_entry *e;
+	char *back;
+
+	(void)state;
+	assert_int_equal(rb_manifest_parse(&m, "SHA256SUMS", text, strlen(text), &err), 0);
+	assert_int_equal(m.nr, 3);
+	assert_string_equal(m.v[0].path, "a b");
+	assert_string_equal(m.v[1].path, "bin/shop");
+	assert_string_equal(m.v[2].path, "z/file");
+	assert_string_equal(m.v[2].hash, H1);
+	e = rb_manifest_find(&m, "bin/shop");
+	assert_non_null(e);
+	assert_string_equal(e->hash, H1);
+	assert_null(rb_manifest_find(&m, "bin"));
+	back = rb_manifest_format(&m);
+	assert_string_equal(back, H2 "  a b\n" H1 "  bin/shop\n" H1 "  z/file\n");
+	free(back);
+	rb_manifest_release(&m);
+
+	assert_int_equal(rb_manifest_parse(&m, "SHA256SUMS", "", 0, &err), 0);
+	assert_int_equal(m.nr, 0);
+	rb_manifest_release(&m);
+}
+
+static void test_parse_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+		{ H1 "  ok\n" H1 "  /etc/passwd\n", "SUMS:2: absolute path" },
+		{ H1 "  lib/../../etc/passwd\n", "SUMS:1: '..' component in path" },
+		{ H1 "  ..\n", "SUMS:1: '..' component in path" },
+		{ H1 "  ./bin/shop\n", "SUMS:1: '.' component in path" },
+		{ H1 "  bin//shop\n", "SUMS:1: empty component in path" },
+		{ H1 "  bin/\n", "SUMS:1: empty component in path" },
+		{ H1 "  bin/shop\r\n", "SUMS:1: control character in path" },
+		{ H1 "  \n", "SUMS:1: malformed line" },
+		{ H1 "\n", "SUMS:1: malformed line" },
+		{ "xyz  bin/shop\n", "SUMS:1: malformed line" },
+		{ "g" H1 " bin/shop\n", "SUMS:1: malformed sha-256 hash" },
+		{ H1 "\tbin/shop\n", "SUMS:1: malformed line, expected '<sha256>  <path>'" },
+		{ H1 " bin/shop\n", "SUMS:1: malformed line, expected '<sha256>  <path>'" },
+		{ H1 "  a\n\n" H1 "  b\n", "SUMS:2: empty line" },
+		{ "\\" H1 "  a\\nb\n", "SUMS:1: escaped file names are not supported" },
+		{ H1 "  a\n" H2 "  a\n", "SUMS: 'a' is listed more than once" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct rb_manifest m = RB_MANIFEST_INIT;
+		struct rb_error err = { 0, "" };
+
+		assert_int_equal(rb_manifest_parse(&m, "SUMS", cases[i].text,
+						   strlen(cases[i].text), &err), -1);
+		if (strcmp(err.msg, cases[i].msg))
+			fail_msg("case %zu: got '%s', want '%s'", i, err.msg,
+				 cases[i].msg);
+		rb_manifest_release(&m);
+	}
+}
+
+static void test_compare(void **state)
+{
+	struct rb_manifest want = RB_MANIFEST_INIT, got = RB_MANIFEST_INIT;
+	struct rb_verify_result res;
+
+	(void)state;
+	rb_verify_result_init(&res);
+	rb_manifest_add(&want, "a", H1);
+	rb_manifest_add(&want, "b", H1);
+	rb_manifest_add(&want, "d", H1);
+	rb_manifest_add(&got, "a", H1);
+	rb_manifest_add(&got, "c", H1);
+	rb_manifest_add(&got, "d", H2);
+	rb_manifest_add(&got, "e", H2);
+	rb_manifest_compare(&want, &got, &res);
+	assert_int_equal(res.nr_files, 3);
+	assert_int_equal(res.nr_problems, 4);
+	assert_int_equal(res.problems[0].kind, RB_PROBLEM_MISSING);
+	assert_string_equal(res.problems[0].path, "b");
+	assert_int_equal(res.problems[1].kind, RB_PROBLEM_EXTRA);
+	assert_string_equal(res.problems[1].path, "c");
+	assert_int_equal(res.problems[2].kind, RB_PROBLEM_CHANGED);
+	assert_string_equal(res.problems[2].path, "d");
+	assert_int_equal(res.problems[3].kind, RB_PROBLEM_EXTRA);
+	assert_string_equal(res.problems[3].path, "e");
+	assert_string_equal(rb_problem_kind_name(RB_PROBLEM_CHANGED), "changed");
+	rb_verify_result_release(&res);
+	rb_manifest_release(&want);
+	rb_manifest_release(&got);
+}
+
+static int has_problem(const struct rb_verify_result *res,
+		       enum rb_problem_kind kind, const char *path)
+{
+	for (size_t i = 0; i < res->nr_problems; i++)
+		if (res->problems[i].kind == kind &&
+		    !strcmp(res->problems[i].path, path))
+			return 1;
+	return 0;
+}
+
+static void test_verify_dir(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_verify_result res;
+	struct rb_error err;
+	char *p;
+
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 0);
+	assert_int_equal(res.nr_files, 13);
+	assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
+	rb_verify_result_release(&res);
+
+	/* A changed byte, a removed file, an added file; tarballs ignored. */
+	put(f->root, "lib/shop-0.1.0/ebin/shop.beam", "FOR2 beam", 0644);
+	p = path_join(f->root, "lib/a/y");
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	put(f->root, "lib/a/new", "new\n", 0644);
+	put(f->root, "releases/0.1.0/other.tar.zst", "ignored", 0644);
+
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, "0.1.0", &res, &err), 0);
+	assert_int_equal(res.nr_problems, 3);
+	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/a/new"));
+	assert_true(has_problem(&res, RB_PROBLEM_MISSING, "lib/a/y"));
+	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/ebin/shop.beam"));
+	rb_verify_result_release(&res);
+
+	/* No manifest at all, or two of them. */
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, "0.2.0", &res, &err), -1);
+	assert_non_null(strstr(err.msg, "no 'releases/0.2.0/SHA256SUMS'"));
+	put(f->root, "releases/0.2.0/SHA256SUMS", "", 0644);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), -1);
+	assert_non_null(strstr(err.msg, "several manifests"));
+	rb_verify_result_release(&res);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sha256_known),
+		cmocka_unit_test_setup_teardown(test_sha256_file, setup, teardown),
+		cmocka_unit_test(test_excluded),
+		cmocka_unit_test_setup_teardown(test_tree_sorted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_manifest_matches_sha256sum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_manifest_bad_name, setup, teardown),
+		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_compare),
+		cmocka_unit_test_setup_teardown(test_verify_dir, setup, teardown),
+	};
+
+	umask(022);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
