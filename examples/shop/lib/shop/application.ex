@@ -1,0 +1,15 @@
+defmodule Shop.Application do
+  @moduledoc false
+  use Application
+
+  # The app never touches the database at startup, so a release boots
+  # without PostgreSQL; migrations run from a hook or `bin/shop migrate`.
+  @impl true
+  def start(_type, _args) do
+    children = [
+      Shop.Inventory
+    ]
+
+    Supervisor.start_link(children, strategy: :one_for_one, name: Shop.Supervisor)
+  end
+end
