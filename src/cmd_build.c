@@ -1,9 +1,231 @@
+/*
+ * relbuild [build]: assemble the release, then write its manifest and
+ * tarball.
+ */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apps.h"
+#include "archive.h"
+#include "assemble.h"
 #include "cmd.h"
+#include "config.h"
+#include "manifest.h"
+#include "migrations.h"
+#include "runtime.h"
+#include "util.h"
+
+/* Default mtime of tarball entries without SOURCE_DATE_EPOCH: 1980-01-01. */
+#define DEFAULT_EPOCH 315532800LL
+
+struct build_opts {
+	const char *config;  /* --config, default rel/config.yml */
+	const char *env;     /* --env */
+	const char *release; /* --release */
+	int no_tar;          /* --no-tar */
+	int dev;             /* --dev */
+	int verbose;         /* -v, --verbose */
+	int quiet;           /* -q, --quiet */
+};
+
+static void build_usage(FILE *f)
+{
+	fputs("usage: relbuild [build] [options]\n\n"
+	      "  --env ENV          environment from rel/config.yml (default: default_environment)\n"
+	      "  --release NAME     release to build (default: default_release)\n"
+	      "  --config PATH      configuration file (default: rel/config.yml)\n"
+	      "  --no-tar           assemble the release directory only\n"
+	      "  --dev              dev_mode: symlink applications, no tarball\n"
+	      "  -v, --verbose      list applications and migrations\n"
+	      "  -q, --quiet        print nothing but errors\n", f);
+}
+
+static int parse_args(struct build_opts *o, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **val = NULL;
+
+		if (!strcmp(a, "--env"))
+			val = &o->env;
+		else if (!strcmp(a, "--release"))
+			val = &o->release;
+		else if (!strcmp(a, "--config"))
+			val = &o->config;
+		else if (!strcmp(a, "--no-tar"))
+			o->no_tar = 1;
+		else if (!strcmp(a, "--dev"))
+			o->dev = 1;
+		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			o->verbose = 1;
+		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+			o->quiet = 1;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return 1;
+		else if (!strncmp(a, "--env=", 6))
+			o->env = a + 6;
+		else if (!strncmp(a, "--release=", 10))
+			o->release = a + 10;
+		else if (!strncmp(a, "--config=", 9))
+			o->config = a + 9;
+		else
+			return usage_error("build", "unknown option '%s'", a);
+		if (val) {
+			if (i + 1 >= argc)
+				return usage_error("build", "option '%s' needs a value", a);
+			*val = argv[++i];
+		}
+	}
+	return 0;
+}
+
+static long long source_date_epoch(struct rb_error *err)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return DEFAULT_EPOCH;
+	v = strtoll(s, &end, 10);
+	if (*end || v < 0)
+		return rb_error(err, RB_ECONFIG,
+				"SOURCE_DATE_EPOCH must be a number of seconds, not '%s'", s);
+	return v;
+}
+
+/* The application directories, in the order a name is looked up. */
+static void search_dirs(struct strvec *dirs, const struct rb_project *proj,
+			const struct rb_plan *plan, const struct rb_runtime *rt)
+{
+	strvec_push(dirs, proj->build_lib);
+	for (size_t i = 0; i < plan->lib_dirs.nr; i++) {
+		if (plan->lib_dirs.v[i][0] == '/')
+			strvec_push(dirs, plan->lib_dirs.v[i]);
+		else
+			strvec_pushf(dirs, "%s/%s", proj->root, plan->lib_dirs.v[i]);
+	}
+	if (rt->elixir_lib)
+		strvec_push(dirs, rt->elixir_lib);
+	strvec_pushf(dirs, "%s/lib", rt->otp_root);
+}
 
 int cmd_build(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	fputs("relbuild: build: not yet\n", stderr);
-	return 1;
+	struct build_opts o = { .config = "rel/config.yml" };
+	struct rb_config cfg = { 0 };
+	struct rb_plan plan = { 0 };
+	struct rb_project proj = { 0 };
+	struct rb_runtime rt = { 0 };
+	struct rb_app_index index;
+	struct rb_app_list apps;
+	struct rb_assembly rel = { 0 };
+	struct rb_tarball tar = { 0 };
+	struct strvec dirs = STRVEC_INIT;
+	struct rb_error err = { 0 };
+	char cwd[PATH_MAX];
+	long long epoch;
+	int ret = 1, r;
+
+	rb_app_index_init(&index);
+	rb_app_list_init(&apps);
+	r = parse_args(&o, argc, argv);
+	if (r) {
+		if (r == 1) {
+			build_usage(stdout);
+			return 0;
+		}
+		return r;
+	}
+	if (!getcwd(cwd, sizeof(cwd))) {
+		perror("relbuild: getcwd");
+		return 1;
+	}
+	if ((epoch = source_date_epoch(&err)) < 0)
+		goto fail;
+	if (rb_config_load(&cfg, o.config, &err) < 0 ||
+	    rb_config_resolve(&cfg, o.release, o.env, &plan, &err) < 0)
+		goto fail;
+	if (o.dev)
+		plan.dev_mode = 1;
+	if (o.no_tar || plan.dev_mode)
+		plan.tar = 0;
+
+	if (rb_project_detect(&proj, cwd, plan.env, &err) < 0 ||
+	    rb_runtime_find(&rt, plan.erts_path, proj.kind == RB_PROJECT_MIX, &err) < 0)
+		goto fail;
+	if (!is_dir(proj.build_lib)) {
+		rb_fail(&err, "'%s' does not exist: the project has not been compiled; run '%s' first",
+			proj.build_lib, rb_project_compile_hint(&proj, plan.env));
+		goto fail;
+	}
+	search_dirs(&dirs, &proj, &plan, &rt);
+	if (rb_apps_discover(&index, &dirs, &err) < 0 ||
+	    rb_apps_closure(&index, plan.apps, plan.nr_apps,
+			    rb_project_compile_hint(&proj, plan.env), &apps, &err) < 0)
+		goto fail;
+	if (!plan.version) {
+		const struct rb_app *app = rb_app_list_find(&apps, plan.version_from_app);
+
+		if (!app) {
+			rb_error(&err, RB_ECONFIG,
+				 "%s: version: application '%s' is not in release '%s'",
+				 o.config, plan.version_from_app, plan.release);
+			goto fail;
+		}
+		plan.version = xstrdup(app->vsn);
+	}
+
+	for (size_t i = 0; i < apps.nr; i++) {
+		struct rb_migration_list migs;
+
+		rb_migration_list_init(&migs);
+		if (rb_migrations_check(apps.v[i].dir, &migs, &err) < 0) {
+			rb_migration_list_release(&migs);
+			goto fail;
+		}
+		if (o.verbose)
+			for (size_t j = 0; j < migs.nr; j++)
+				printf("migration %s %s %s\n", apps.v[i].name,
+				       migs.v[j].version, migs.v[j].name);
+		rb_migration_list_release(&migs);
+	}
+	if (o.verbose)
+		for (size_t i = 0; i < apps.nr; i++)
+			printf("application %s %s %s\n", apps.v[i].name,
+			       apps.v[i].vsn, rb_start_type_name(apps.v[i].type));
+
+	if (rb_assemble(&plan, &proj, &rt, &apps, &rel, &err) < 0)
+		goto fail;
+	if (!plan.dev_mode && rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0)
+		goto fail;
+	if (plan.tar) {
+		if (rb_tarball_make(&tar, rel.root, rel.name, rel.vsn,
+				    plan.compression, epoch, &err) < 0)
+			goto fail;
+	}
+	if (!o.quiet) {
+		printf("release %s %s (%s) at %s\n", rel.name, rel.vsn, plan.env,
+		       rel.root);
+		if (plan.tar)
+			printf("tarball %s\nsha256  %s\n", tar.path, tar.hash);
+	}
+	ret = 0;
+	goto out;
+fail:
+	ret = report_error(&err);
+out:
+	rb_tarball_release(&tar);
+	rb_assembly_release(&rel);
+	strvec_clear(&dirs);
+	rb_app_list_release(&apps);
+	rb_app_index_release(&index);
+	rb_runtime_release(&rt);
+	rb_project_release(&proj);
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+	return ret;
 }

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install what relbuild needs on Debian 12 (as root), then build it into
+# build/.  Safe to run again: it installs only what is missing.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+PACKAGES="cmake gcc make pkg-config libarchive-dev libyaml-dev libssl-dev
+libcmocka-dev erlang-nox erlang-dev elixir rebar3 erlang-p1-pgsql postgresql
+dash busybox zstd"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "setup: installing$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: run as root (or with sudo) to install packages" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends $missing
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"

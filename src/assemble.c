@@ -1,0 +1,672 @@
+#include "assemble.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apps.h"
+#include "beam.h"
+#include "boot.h"
+#include "templates.h"
+#include "term.h"
+#include "util.h"
+
+int rb_project_detect(struct rb_project *p, const char *dir, const char *env,
+		      struct rb_error *err)
+{
+	char *mix = path_join(dir, "mix.exs");
+	char *rebar = path_join(dir, "rebar.config");
+	char *rel = xasprintf("_build/%s/lib", env);
+	int ret = -1;
+
+	memset(p, 0, sizeof(*p));
+	p->root = xstrdup(dir);
+	if (is_file(mix)) {
+		p->kind = RB_PROJECT_MIX;
+	} else if (is_file(rebar)) {
+		p->kind = RB_PROJECT_REBAR3;
+	} else {
+		rb_fail(err, "'%s' is neither a mix project (mix.exs) nor a rebar3 project (rebar.config)",
+			dir);
+		goto out;
+	}
+	p->build_lib = path_join(dir, rel);
+	if (p->kind == RB_PROJECT_REBAR3 && !is_dir(p->build_lib)) {
+		/* rebar3 builds the default profile unless told "as <env>" */
+		char *def = path_join(dir, "_build/default/lib");
+
+		if (is_dir(def)) {
+			free(p->build_lib);
+			p->build_lib = def;
+		} else {
+			free(def);
+		}
+	}
+	ret = 0;
+out:
+	free(mix);
+	free(rebar);
+	free(rel);
+	return ret;
+}
+
+void rb_project_release(struct rb_project *p)
+{
+	free(p->root);
+	free(p->build_lib);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *rb_project_compile_hint(const struct rb_project *p, const char *env)
+{
+	static char hint[128];
+
+	if (p->kind == RB_PROJECT_MIX)
+		snprintf(hint, sizeof(hint), "MIX_ENV=%s mix compile", env);
+	else if (!strcmp(env, "default"))
+		snprintf(hint, sizeof(hint), "rebar3 compile");
+	else
+		snprintf(hint, sizeof(hint), "rebar3 as %s compile", env);
+	return hint;
+}
+
+char *rb_render(const char *text, const char *const *keys)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = text;
+
+	while (*p) {
+		const char *at = strchr(p, '@'), *end;
+		int done = 0;
+
+		if (!at) {
+			sb_adds(&sb, p);
+			break;
+		}
+		sb_add(&sb, p, (size_t)(at - p));
+		end = strchr(at + 1, '@');
+		if (end) {
+			size_t klen = (size_t)(end - at - 1);
+
+			for (const char *const *k = keys; *k; k += 2) {
+				if (strlen(k[0]) == klen && !strncmp(k[0], at + 1, klen)) {
+					sb_adds(&sb, k[1]);
+					p = end + 1;
+					done = 1;
+					break;
+				}
+			}
+		}
+		if (!done) {
+			sb_addc(&sb, '@');
+			p = at + 1;
+		}
+	}
+	return sb_detach(&sb);
+}
+
+/* A path from the config, relative to the project, must stay inside. */
+static char *project_path(const struct rb_project *proj, const char *rel)
+{
+	if (rel[0] == '/')
+		return xstrdup(rel);
+	return path_join(proj->root, rel);
+}
+
+static int check_relative(const char *what, const char *path,
+			  struct rb_error *err)
+{
+	const char *p = path;
+
+	if (path[0] == '/' || !path[0])
+		return rb_error(err, RB_ECONFIG,
+				"%s: '%s' must be a relative path inside the release",
+				what, path);
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && !strncmp(p, "..", 2))
+			return rb_error(err, RB_ECONFIG,
+					"%s: '%s' must not leave the release",
+					what, path);
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+/* Remove what a previous build left, except other versions' releases. */
+static int clean_root(const char *root, const char *vsn, struct rb_error *err)
+{
+	struct strvec names = STRVEC_INIT;
+	char *releases = path_join(root, "releases");
+	int ret = -1;
+
+	if (!path_exists(root)) {
+		ret = mkdir_p(root, err);
+		goto out;
+	}
+	if (list_dir(root, &names, err) < 0)
+		goto out;
+	for (size_t i = 0; i < names.nr; i++) {
+		char *sub;
+		int r;
+
+		if (!strcmp(names.v[i], "releases"))
+			continue;
+		sub = path_join(root, names.v[i]);
+		r = remove_tree(sub, err);
+		free(sub);
+		if (r < 0)
+			goto out;
+	}
+	strvec_clear(&names);
+	if (is_dir(releases)) {
+		if (list_dir(releases, &names, err) < 0)
+			goto out;
+		for (size_t i = 0; i < names.nr; i++) {
+			char *sub = path_join(releases, names.v[i]);
+			int r = 0;
+
+			/* keep releases/<other vsn>/ for upgrades */
+			if (!is_dir(sub) || !strcmp(names.v[i], vsn))
+				r = remove_tree(sub, err);
+			free(sub);
+			if (r < 0)
+				goto out;
+		}
+	}
+	ret = mkdir_p(releases, err);
+out:
+	strvec_clear(&names);
+	free(releases);
+	return ret;
+}
+
+/* Copy ebin/, stripping debug information from .beam files if asked. */
+static int copy_ebin(const char *from, const char *to, int strip,
+		     struct rb_error *err)
+{
+	struct strvec names = STRVEC_INIT;
+	int ret = -1;
+
+	if (mkdir_p(to, err) < 0)
+		return -1;
+	if (list_dir(from, &names, err) < 0)
+		return -1;
+	for (size_t i = 0; i < names.nr; i++) {
+		char *src = path_join(from, names.v[i]);
+		char *dst = path_join(to, names.v[i]);
+		int r;
+
+		if (is_dir(src))
+			r = copy_tree(src, dst, err);
+		else if (strip && has_suffix(names.v[i], ".beam"))
+			r = rb_beam_strip_file(src, dst, err);
+		else
+			r = copy_file(src, dst, err);
+		free(src);
+		free(dst);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	strvec_clear(&names);
+	return ret;
+}
+
+static int copy_app(const struct rb_plan *plan, const struct rb_app *app,
+		    const char *lib, struct rb_error *err)
+{
+	static const char *const always[] = { "priv", "include", NULL };
+	static const char *const sources[] = { "src", "c_src", "lib", NULL };
+	char *dest = xasprintf("%s/%s-%s", lib, app->name, app->vsn);
+	char *from = NULL, *to = NULL;
+	int ret = -1;
+
+	if (plan->dev_mode) {
+		if (symlink(app->dir, dest) < 0) {
+			rb_fail_errno(err, "cannot link '%s'", dest);
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	from = path_join(app->dir, "ebin");
+	to = path_join(dest, "ebin");
+	if (copy_ebin(from, to, plan->strip_debug_info, err) < 0)
+		goto out;
+	for (const char *const *d = always; *d; d++) {
+		free(from);
+		free(to);
+		from = path_join(app->dir, *d);
+		to = path_join(dest, *d);
+		if (is_dir(from) && copy_tree(from, to, err) < 0)
+			goto out;
+	}
+	for (const char *const *d = sources; plan->include_src && *d; d++) {
+		free(from);
+		free(to);
+		from = path_join(app->dir, *d);
+		to = path_join(dest, *d);
+		if (is_dir(from) && copy_tree(from, to, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(dest);
+	free(from);
+	free(to);
+	return ret;
+}
+
+static int copy_erts(const struct rb_runtime *rt, const char *root,
+		     struct rb_error *err)
+{
+	static const char *const parts[] = { "bin", "lib", NULL };
+	char *name = xasprintf("erts-%s", rt->erts_vsn);
+	char *src = path_join(rt->otp_root, name);
+	char *dst = path_join(root, name);
+	int ret = -1;
+
+	for (const char *const *p = parts; *p; p++) {
+		char *from = path_join(src, *p), *to = path_join(dst, *p);
+		int r = is_dir(from) ? copy_tree(from, to, err) : 0;
+
+		free(from);
+		free(to);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(name);
+	free(src);
+	free(dst);
+	return ret;
+}
+
+/* The .rel term for apps, with the given start type override (or -1). */
+static char *rel_text(const char *name, const char *vsn, const char *erts_vsn,
+		      const struct rb_app_list *apps, int clean)
+{
+	struct rb_term *rel, *list;
+	struct strbuf sb = STRBUF_INIT;
+
+	list = rb_term_new(RB_TERM_LIST);
+	for (size_t i = 0; i < apps->nr; i++) {
+		const struct rb_app *app = &apps->v[i];
+		enum rb_start_type type = app->type;
+		struct rb_term *t;
+
+		if (clean)
+			type = (!strcmp(app->name, "kernel") ||
+				!strcmp(app->name, "stdlib")) ?
+				       RB_START_PERMANENT : RB_START_LOAD;
+		if (type == RB_START_PERMANENT)
+			t = rb_term_tuple(2, rb_term_new_atom(app->name),
+					  rb_term_new_string(app->vsn));
+		else
+			t = rb_term_tuple(3, rb_term_new_atom(app->name),
+					  rb_term_new_string(app->vsn),
+					  rb_term_new_atom(rb_start_type_name(type)));
+		rb_term_push(list, t);
+	}
+	rel = rb_term_tuple(4, rb_term_new_atom("release"),
+			    rb_term_tuple(2, rb_term_new_string(name),
+					  rb_term_new_string(vsn)),
+			    rb_term_tuple(2, rb_term_new_atom("erts"),
+					  rb_term_new_string(erts_vsn)),
+			    list);
+	rb_term_format_pretty(rel, &sb, 0);
+	sb_adds(&sb, ".\n");
+	rb_term_free(rel);
+	return sb_detach(&sb);
+}
+
+/* releases/RELEASES as release_handler reads it, with root-relative dirs. */
+static char *releases_text(const char *name, const char *vsn,
+			   const char *erts_vsn, const struct rb_app_list *apps)
+{
+	struct rb_term *list, *rel, *all;
+	struct strbuf sb = STRBUF_INIT;
+
+	list = rb_term_new(RB_TERM_LIST);
+	for (size_t i = 0; i < apps->nr; i++) {
+		char *dir = xasprintf("lib/%s-%s", apps->v[i].name, apps->v[i].vsn);
+
+		rb_term_push(list, rb_term_tuple(3, rb_term_new_atom(apps->v[i].name),
+						 rb_term_new_string(apps->v[i].vsn),
+						 rb_term_new_string(dir)));
+		free(dir);
+	}
+	rel = rb_term_tuple(6, rb_term_new_atom("release"),
+			    rb_term_new_string(name), rb_term_new_string(vsn),
+			    rb_term_new_string(erts_vsn), list,
+			    rb_term_new_atom("permanent"));
+	all = rb_term_new(RB_TERM_LIST);
+	rb_term_push(all, rel);
+	rb_term_format_pretty(all, &sb, 0);
+	sb_adds(&sb, ".\n");
+	rb_term_free(all);
+	return sb_detach(&sb);
+}
+
+static int write_text(const char *dir, const char *name, const char *text,
+		      mode_t mode, struct rb_error *err)
+{
+	char *path = path_join(dir, name);
+	int ret = write_file(path, text, strlen(text), mode, err);
+
+	free(path);
+	return ret;
+}
+
+/* A random cookie: 32 letters from OpenSSL's generator. */
+static int random_cookie(char out[33], struct rb_error *err)
+{
+	unsigned char raw[32];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return rb_fail(err, "cannot make a random cookie: OpenSSL RAND_bytes failed");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		out[i] = (char)('A' + raw[i] % 26);
+	out[32] = '\0';
+	return 0;
+}
+
+static const char default_vm_args[] =
+	"## Flags for the VM: https://www.erlang.org/doc/man/erl.html\n"
+	"## -name/-sname and -setcookie come from RELEASE_NODE, RELEASE_DISTRIBUTION\n"
+	"## and RELEASE_COOKIE: do not set them here.\n"
+	"\n"
+	"## More ports and sockets\n"
+	"##+Q 65536\n";
+
+static int copy_config_file(const struct rb_project *proj, const char *src,
+			    const char *dst, const char *fallback,
+			    struct rb_error *err)
+{
+	char *path;
+	int ret;
+
+	if (!src)
+		return write_file(dst, fallback, strlen(fallback), 0644, err);
+	path = project_path(proj, src);
+	if (!is_file(path)) {
+		ret = rb_error(err, RB_ECONFIG, "'%s' does not exist", src);
+	} else {
+		ret = copy_file(path, dst, err);
+		if (!ret)
+			ret = chmod(dst, 0644) < 0 ?
+				      rb_fail_errno(err, "cannot chmod '%s'", dst) : 0;
+	}
+	free(path);
+	return ret;
+}
+
+static int copy_named(const struct rb_project *proj,
+		      const struct rb_named_path *v, size_t nr,
+		      const char *dest_dir, int want_dir, struct rb_error *err)
+{
+	for (size_t i = 0; i < nr; i++) {
+		char *src = project_path(proj, v[i].path);
+		char *dst = path_join(dest_dir, v[i].name);
+		int r;
+
+		if (want_dir && !is_dir(src))
+			r = rb_error(err, RB_ECONFIG, "hook '%s': '%s' is not a directory",
+				     v[i].name, v[i].path);
+		else if (!want_dir && !is_file(src))
+			r = rb_error(err, RB_ECONFIG, "command '%s': '%s' is not a file",
+				     v[i].name, v[i].path);
+		else if (want_dir)
+			r = copy_tree(src, dst, err);
+		else
+			r = mkdir_p(dest_dir, err) < 0 ? -1 : copy_file(src, dst, err);
+		free(src);
+		free(dst);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_overlays(const struct rb_plan *plan,
+			  const struct rb_project *proj, const char *root,
+			  const char *const *vars, struct rb_error *err)
+{
+	for (size_t i = 0; i < plan->nr_overlays; i++) {
+		const struct rb_overlay *o = &plan->overlays[i];
+		char *to, *from = NULL, *text = NULL, *out = NULL, *parent;
+		int r = -1;
+
+		if (check_relative("overlay", o->to, err) < 0)
+			return -1;
+		to = path_join(root, o->to);
+		if (o->kind == RB_OVERLAY_MKDIR) {
+			r = mkdir_p(to, err);
+			free(to);
+			if (r < 0)
+				return -1;
+			continue;
+		}
+		from = project_path(proj, o->from);
+		parent = xstrdup(to);
+		*strrchr(parent, '/') = '\0';
+		if (!path_exists(from)) {
+			rb_error(err, RB_ECONFIG, "overlay: '%s' does not exist", o->from);
+		} else if (mkdir_p(parent, err) < 0) {
+			;
+		} else if (o->kind == RB_OVERLAY_COPY) {
+			r = is_dir(from) ? copy_tree(from, to, err) :
+					   copy_file(from, to, err);
+		} else if (read_file(from, &text, NULL, err) == 0) {
+			struct stat st;
+
+			out = rb_render(text, vars);
+			r = write_file(to, out, strlen(out),
+				       stat(from, &st) == 0 && (st.st_mode & 0111) ?
+					       0755 : 0644, err);
+		}
+		free(parent);
+		free(from);
+		free(to);
+		free(text);
+		free(out);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The app whose build directory holds consolidated protocols (mix). */
+static char *find_consolidated(const struct rb_project *proj,
+			       const struct rb_app_list *apps)
+{
+	for (size_t i = 0; i < apps->nr; i++) {
+		char *dir = path_join(apps->v[i].dir, "consolidated");
+
+		if (has_prefix(apps->v[i].dir, proj->build_lib) && is_dir(dir))
+			return dir;
+		free(dir);
+	}
+	return NULL;
+}
+
+static int uses_elixir(const struct rb_app_list *apps)
+{
+	for (size_t i = 0; i < apps->nr; i++)
+		if (!strcmp(apps->v[i].name, "elixir"))
+			return 1;
+	return 0;
+}
+
+int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
+		const struct rb_runtime *rt, const struct rb_app_list *apps,
+		struct rb_assembly *out, struct rb_error *err)
+{
+	char *out_dir = NULL, *lib = NULL, *bin = NULL, *releases = NULL;
+	char *path = NULL, *text = NULL, *cons = NULL, *ctl_dir = NULL;
+	char cookie_buf[33];
+	const char *cookie;
+	const struct rb_template *tpl;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->name = xstrdup(plan->release);
+	out->vsn = xstrdup(plan->version);
+	out->erts_vsn = xstrdup(rt->erts_vsn);
+	out_dir = plan->output_dir ? project_path(proj, plan->output_dir) :
+		  xasprintf("%s/_build/%s/rel", proj->root, plan->env);
+	out->root = path_join(out_dir, plan->release);
+	releases = path_join(out->root, "releases");
+	out->rel_dir = path_join(releases, plan->version);
+	lib = path_join(out->root, "lib");
+	bin = path_join(out->root, "bin");
+
+	if (clean_root(out->root, plan->version, err) < 0 ||
+	    mkdir_p(lib, err) < 0 || mkdir_p(bin, err) < 0 ||
+	    mkdir_p(out->rel_dir, err) < 0)
+		goto out;
+
+	for (size_t i = 0; i < apps->nr; i++)
+		if (copy_app(plan, &apps->v[i], lib, err) < 0)
+			goto out;
+	if (plan->include_erts && copy_erts(rt, out->root, err) < 0)
+		goto out;
+
+	/* releases/<vsn>/ */
+	text = rel_text(plan->release, plan->version, rt->erts_vsn, apps, 0);
+	path = xasprintf("%s.rel", plan->release);
+	if (write_text(out->rel_dir, path, text, 0644, err) < 0)
+		goto out;
+	free(text);
+	text = rel_text(plan->release, plan->version, rt->erts_vsn, apps, 1);
+	if (write_text(out->rel_dir, "start_clean.rel", text, 0644, err) < 0)
+		goto out;
+	free(path);
+	path = path_join(out->rel_dir, "vm.args");
+	if (copy_config_file(proj, plan->vm_args, path, default_vm_args, err) < 0)
+		goto out;
+	free(path);
+	path = path_join(out->rel_dir, "sys.config");
+	if (copy_config_file(proj, plan->sys_config, path, "[].\n", err) < 0)
+		goto out;
+	cons = find_consolidated(proj, apps);
+	if (cons) {
+		free(path);
+		path = path_join(out->rel_dir, "consolidated");
+		if (copy_tree(cons, path, err) < 0)
+			goto out;
+	}
+	free(path);
+	path = path_join(out->rel_dir, "hooks");
+	if (copy_named(proj, plan->hooks, plan->nr_hooks, path, 1, err) < 0)
+		goto out;
+	free(path);
+	path = path_join(out->rel_dir, "commands");
+	if (copy_named(proj, plan->commands, plan->nr_commands, path, 0, err) < 0)
+		goto out;
+
+	/* the control script's helper, compiled with the boot scripts */
+	ctl_dir = path_join(out->rel_dir, "ctl");
+	if (mkdir_p(ctl_dir, err) < 0)
+		goto out;
+	tpl = rb_template_find("relbuild_ctl.erl");
+	free(path);
+	path = path_join(ctl_dir, "relbuild_ctl.erl");
+	if (write_file(path, tpl->data, tpl->len, 0644, err) < 0)
+		goto out;
+	{
+		struct rb_boot_job job = {
+			.erl = rt->erl,
+			.rel_dir = out->rel_dir,
+			.rel_name = plan->release,
+			.lib_dir = lib,
+			.ctl_src = path,
+		};
+
+		if (rb_boot_make(&job, err) < 0)
+			goto out;
+	}
+	if (unlink(path) < 0) {
+		rb_fail_errno(err, "cannot remove '%s'", path);
+		goto out;
+	}
+
+	/* releases/ */
+	free(text);
+	text = xasprintf("%s %s\n", rt->erts_vsn, plan->version);
+	if (write_text(releases, "start_erl.data", text, 0644, err) < 0)
+		goto out;
+	free(text);
+	text = releases_text(plan->release, plan->version, rt->erts_vsn, apps);
+	if (write_text(releases, "RELEASES", text, 0644, err) < 0)
+		goto out;
+	cookie = plan->cookie;
+	if (!cookie) {
+		if (random_cookie(cookie_buf, err) < 0)
+			goto out;
+		cookie = cookie_buf;
+	}
+	if (write_text(releases, "COOKIE", cookie, 0600, err) < 0)
+		goto out;
+
+	/* bin/<name> */
+	{
+		const char *vars[] = {
+			"REL_NAME", plan->release,
+			"REL_LANG", uses_elixir(apps) ? "elixir" : "erlang",
+			NULL,
+		};
+
+		free(text);
+		tpl = rb_template_find("bin.sh");
+		text = rb_render(tpl->data, vars);
+		if (write_text(bin, plan->release, text, 0755, err) < 0)
+			goto out;
+	}
+
+	{
+		const char *vars[] = {
+			"RELEASE_NAME", plan->release,
+			"RELEASE_VSN", plan->version,
+			"ERTS_VSN", rt->erts_vsn,
+			"RELEASE_ENV", plan->env,
+			NULL,
+		};
+
+		if (apply_overlays(plan, proj, out->root, vars, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	OPENSSL_cleanse(cookie_buf, sizeof(cookie_buf));
+	free(out_dir);
+	free(lib);
+	free(bin);
+	free(releases);
+	free(path);
+	free(text);
+	free(cons);
+	free(ctl_dir);
+	return ret;
+}
+
+void rb_assembly_release(struct rb_assembly *a)
+{
+	free(a->root);
+	free(a->rel_dir);
+	free(a->name);
+	free(a->vsn);
+	free(a->erts_vsn);
+	memset(a, 0, sizeof(*a));
+}

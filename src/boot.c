@@ -1,0 +1,71 @@
+#include "boot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/*
+ * Run in the build machine's erl; the arguments come from -extra so that
+ * no path is ever quoted into Erlang source.
+ */
+static const char boot_program[] =
+	"[RelDir, Name, Lib, Ctl] = init:get_plain_arguments(),\n"
+	"Paths = filelib:wildcard(filename:join([Lib, \"*\", \"ebin\"])),\n"
+	"Opts = [{path, Paths}, {outdir, RelDir},\n"
+	"        {variables, [{\"RELEASE_LIB\", Lib}]}, silent, no_warn_sasl],\n"
+	"Make = fun(Rel, Script) ->\n"
+	"  case systools:make_script(filename:join(RelDir, Rel),\n"
+	"                            [{script_name, Script} | Opts]) of\n"
+	"    {ok, _, _} -> ok;\n"
+	"    {error, M, E} ->\n"
+	"      io:format(\"~ts.rel: ~ts~n\", [Rel, M:format_error(E)]),\n"
+	"      halt(1)\n"
+	"  end\n"
+	"end,\n"
+	"Make(Name, \"start\"),\n"
+	"Make(\"start_clean\", \"start_clean\"),\n"
+	"case Ctl of\n"
+	"  \"\" -> ok;\n"
+	"  _ ->\n"
+	"    case compile:file(Ctl, [deterministic, return_errors,\n"
+	"                            {outdir, filename:dirname(Ctl)}]) of\n"
+	"      {ok, _} -> ok;\n"
+	"      Err -> io:format(\"~ts: ~tp~n\", [Ctl, Err]), halt(1)\n"
+	"    end\n"
+	"end,\n"
+	"halt(0).\n";
+
+int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *argv[] = {
+		job->erl, "-noshell", "-noinput", "-boot", "start_clean",
+		"-eval", boot_program, "-extra", job->rel_dir, job->rel_name,
+		job->lib_dir, job->ctl_src ? job->ctl_src : "", NULL,
+	};
+	int status, ret = -1;
+
+	status = run_capture(argv, NULL, &out, err);
+	if (status < 0)
+		goto out;
+	if (status != 0) {
+		/* systools' message, on one line */
+		char *msg = xstrdup(sb_str(&out));
+		size_t n = strlen(msg);
+
+		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			msg[--n] = '\0';
+		for (char *p = msg; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		rb_fail(err, "cannot make the boot script: %s",
+			*msg ? msg : "erl failed");
+		free(msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	sb_release(&out);
+	return ret;
+}

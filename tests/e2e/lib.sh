@@ -1,0 +1,117 @@
+# Shared by the end-to-end tests: sourced, not run.
+#
+# Each test works in its own temporary directory, and stops every node
+# and epmd it started, on success, failure or interrupt (trap).  Nodes
+# use an epmd on a port of their own (ERL_EPMD_PORT), so that the test
+# can stop exactly the epmd it started and nothing else.
+
+set -u
+
+: "${RELBUILD:?RELBUILD must name the relbuild binary}"
+: "${SRC_DIR:?SRC_DIR must name the source tree}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/relbuild-e2e.XXXXXX")
+export HOME="$T/home"
+mkdir -p "$HOME"
+# A port per test run, away from the default 4369.
+ERL_EPMD_PORT=$((20000 + $$ % 20000))
+export ERL_EPMD_PORT
+
+STARTED_RELEASES=""
+FAILED=0
+
+log() { printf '%s\n' "$*" >&2; }
+
+fail() {
+	log "FAIL: $*"
+	FAILED=1
+	exit 1
+}
+
+pass() { log "ok: $*"; }
+
+# Remember a release root whose node may be started, to stop it later.
+track_release() { STARTED_RELEASES="$STARTED_RELEASES $1"; }
+
+stop_everything() {
+	for root in $STARTED_RELEASES; do
+		name=$(ls "$root/bin" 2>/dev/null | grep -v '^nodetool$' | head -n 1)
+		[ -n "$name" ] || continue
+		pid=$(env -i PATH=/usr/bin:/bin HOME="$HOME" ERL_EPMD_PORT="$ERL_EPMD_PORT" \
+			"$root/bin/$name" pid 2>/dev/null) || pid=""
+		if [ -n "$pid" ]; then
+			kill "$pid" 2>/dev/null
+			sleep 1
+			kill -9 "$pid" 2>/dev/null
+		fi
+	done
+	for epmd in "$T"/*/erts-*/bin/epmd "$T"/*/*/erts-*/bin/epmd; do
+		[ -x "$epmd" ] && ERL_EPMD_PORT=$ERL_EPMD_PORT "$epmd" -kill >/dev/null 2>&1 && break
+	done
+	# an epmd started from the system runtime on our port
+	if command -v epmd >/dev/null 2>&1; then
+		ERL_EPMD_PORT=$ERL_EPMD_PORT epmd -kill >/dev/null 2>&1
+	fi
+	return 0
+}
+
+cleanup() {
+	status=$?
+	stop_everything
+	if [ "$status" -ne 0 ] && [ -n "${KEEP_TMP:-}" ]; then
+		log "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Run a release's control script the way a server would: empty
+# environment but for a minimal PATH (and our epmd port).
+ctl() {
+	root=$1
+	shift
+	env -i PATH=/usr/bin:/bin HOME="$HOME" ERL_EPMD_PORT="$ERL_EPMD_PORT" \
+		${EXTRA_ENV:-} "$root/bin/$(release_name "$root")" "$@"
+}
+
+release_name() {
+	ls "$1/bin" | grep -v '^nodetool$' | head -n 1
+}
+
+# Copy an example project into the test directory: copy_example NAME DEST
+copy_example() {
+	cp -R "$SRC_DIR/examples/$1" "$2"
+	rm -rf "$2/_build" "$2/deps"
+}
+
+compile_mix() {
+	(cd "$1" && MIX_ENV=${2:-prod} mix compile >"$T/compile.log" 2>&1) ||
+		{ cat "$T/compile.log" >&2; fail "mix compile failed in $1"; }
+}
+
+compile_rebar3() {
+	(cd "$1" && rebar3 as ${2:-prod} compile >"$T/compile.log" 2>&1) ||
+		{ cat "$T/compile.log" >&2; fail "rebar3 compile failed in $1"; }
+}
+
+# Build with relbuild in a project directory: build_release DIR ARGS…
+build_release() {
+	dir=$1
+	shift
+	(cd "$dir" && "$RELBUILD" "$@") >"$T/build.log" 2>&1 ||
+		{ cat "$T/build.log" >&2; fail "relbuild $* failed in $dir"; }
+}
+
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+assert_contains() {
+	case "$1" in
+	*"$2"*) ;;
+	*) fail "$3: expected to find '$2' in: $1" ;;
+	esac
+}

@@ -1,0 +1,24 @@
+#!/bin/bash
+# The same project built twice, from two copies with different file
+# mtimes and a different umask, gives byte-identical tarballs.
+. "$(dirname "$0")/lib.sh"
+
+export SHOP_COOKIE=reproducible-cookie COUNTER_COOKIE=reproducible-cookie
+
+build_copy() {  # build_copy EXAMPLE KIND DIR UMASK MTIME
+	copy_example "$1" "$3"
+	find "$3" -exec touch -h -d "$5" {} +
+	(umask "$4" && compile_"$2" "$3" && build_release "$3" --env prod)
+	vsn=$(cut -d' ' -f2 "$3/_build/prod/rel/$1/releases/start_erl.data")
+	sha256sum < "$3/_build/prod/rel/$1/releases/$vsn/$1.tar.gz" | cut -d' ' -f1
+}
+
+for spec in counter:rebar3 shop:mix; do
+	ex=${spec%%:*}
+	kind=${spec#*:}
+	a=$(build_copy "$ex" "$kind" "$T/$ex-a" 022 "2001-02-03 04:05:06") || exit 1
+	b=$(build_copy "$ex" "$kind" "$T/$ex-b" 077 "2019-12-31 23:59:59") || exit 1
+	[ -n "$a" ] || fail "$ex: no tarball hash"
+	assert_eq "$b" "$a" "$ex: tarball sha256 of the second copy"
+	pass "$ex: both copies give tarball $a"
+done
