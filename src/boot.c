@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -36,6 +37,41 @@ static const char boot_program[] =
 	"end,\n"
 	"halt(0).\n";
 
+/*
+ * erl writes with the caller's umask; what it wrote must not depend on
+ * it, or a build under umask 077 would differ from one under 022.
+ */
+static int fix_modes(const struct rb_boot_job *job, struct rb_error *err)
+{
+	static const char *const made[] = {
+		"start.boot", "start.script", "start_clean.boot",
+		"start_clean.script", NULL,
+	};
+
+	for (const char *const *m = made; *m; m++) {
+		char *path = path_join(job->rel_dir, *m);
+		int r = chmod(path, 0644);
+
+		if (r < 0)
+			rb_fail_errno(err, "cannot chmod '%s'", path);
+		free(path);
+		if (r < 0)
+			return -1;
+	}
+	if (job->ctl_src && has_suffix(job->ctl_src, ".erl")) {
+		char *beam = xasprintf("%.*s.beam",
+				       (int)(strlen(job->ctl_src) - 4), job->ctl_src);
+		int r = chmod(beam, 0644);
+
+		if (r < 0)
+			rb_fail_errno(err, "cannot chmod '%s'", beam);
+		free(beam);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -64,7 +100,7 @@ int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err)
 		free(msg);
 		goto out;
 	}
-	ret = 0;
+	ret = fix_modes(job, err);
 out:
 	sb_release(&out);
 	return ret;

@@ -18,9 +18,6 @@
 #include "runtime.h"
 #include "util.h"
 
-/* Default mtime of tarball entries without SOURCE_DATE_EPOCH: 1980-01-01. */
-#define DEFAULT_EPOCH 315532800LL
-
 struct build_opts {
 	const char *config;  /* --config, default rel/config.yml */
 	const char *env;     /* --env */
@@ -82,19 +79,34 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 	return 0;
 }
 
-static long long source_date_epoch(struct rb_error *err)
+/*
+ * The applications to close over: the configured ones, and for mix
+ * projects sasl (permanent) and iex (none) as mix release adds them.
+ * The entries borrow the plan's strings; the caller frees the array.
+ */
+static struct rb_app_ref *root_apps(const struct rb_plan *plan,
+				    const struct rb_project *proj, size_t *nr)
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	long long v;
+	static const struct rb_app_ref mix_extras[] = {
+		{ "sasl", RB_START_PERMANENT, 1 },
+		{ "iex", RB_START_NONE, 1 },
+	};
+	struct rb_app_ref *refs = xcalloc(plan->nr_apps + 2, sizeof(*refs));
+	size_t n = 0;
 
-	if (!s || !*s)
-		return DEFAULT_EPOCH;
-	v = strtoll(s, &end, 10);
-	if (*end || v < 0)
-		return rb_error(err, RB_ECONFIG,
-				"SOURCE_DATE_EPOCH must be a number of seconds, not '%s'", s);
-	return v;
+	for (size_t i = 0; i < plan->nr_apps; i++)
+		refs[n++] = plan->apps[i];
+	for (size_t e = 0; proj->kind == RB_PROJECT_MIX && e < 2; e++) {
+		size_t i;
+
+		for (i = 0; i < plan->nr_apps; i++)
+			if (!strcmp(plan->apps[i].name, mix_extras[e].name))
+				break;
+		if (i == plan->nr_apps)
+			refs[n++] = mix_extras[e];
+	}
+	*nr = n;
+	return refs;
 }
 
 /* The application directories, in the order a name is looked up. */
@@ -125,6 +137,8 @@ int cmd_build(int argc, char **argv)
 	struct rb_assembly rel = { 0 };
 	struct rb_tarball tar = { 0 };
 	struct strvec dirs = STRVEC_INIT;
+	struct rb_app_ref *refs = NULL;
+	size_t nr_refs = 0;
 	struct rb_error err = { 0 };
 	char cwd[PATH_MAX];
 	long long epoch;
@@ -144,7 +158,7 @@ int cmd_build(int argc, char **argv)
 		perror("relbuild: getcwd");
 		return 1;
 	}
-	if ((epoch = source_date_epoch(&err)) < 0)
+	if (rb_source_date_epoch(&epoch, &err) < 0)
 		goto fail;
 	if (rb_config_load(&cfg, o.config, &err) < 0 ||
 	    rb_config_resolve(&cfg, o.release, o.env, &plan, &err) < 0)
@@ -163,8 +177,9 @@ int cmd_build(int argc, char **argv)
 		goto fail;
 	}
 	search_dirs(&dirs, &proj, &plan, &rt);
+	refs = root_apps(&plan, &proj, &nr_refs);
 	if (rb_apps_discover(&index, &dirs, &err) < 0 ||
-	    rb_apps_closure(&index, plan.apps, plan.nr_apps,
+	    rb_apps_closure(&index, refs, nr_refs,
 			    rb_project_compile_hint(&proj, plan.env), &apps, &err) < 0)
 		goto fail;
 	if (!plan.version) {
@@ -221,6 +236,7 @@ out:
 	rb_tarball_release(&tar);
 	rb_assembly_release(&rel);
 	strvec_clear(&dirs);
+	free(refs);
 	rb_app_list_release(&apps);
 	rb_app_index_release(&index);
 	rb_runtime_release(&rt);

@@ -39,6 +39,7 @@ fi
 RELEASE_TMP="${RELEASE_TMP:-$RELEASE_ROOT/tmp}"
 RELEASE_LOG_DIR="${RELEASE_LOG_DIR:-$RELEASE_TMP/log}"
 RELEASE_START_TIMEOUT="${RELEASE_START_TIMEOUT:-60}"
+PID_FILE="$RELEASE_TMP/$RELEASE_NAME.pid"
 export RELEASE_ROOT RELEASE_NAME RELEASE_VSN RELEASE_NODE RELEASE_COOKIE \
 	RELEASE_TMP RELEASE_DISTRIBUTION
 
@@ -75,33 +76,83 @@ dist_flags() {
 	esac
 }
 
-# The configuration files the VM reads, in a writable place.
+# render_config FILE DEST COMMENT: copy FILE to DEST with every ${VAR} and
+# ${VAR:-default} replaced from the environment, except on lines that
+# start with the COMMENT character; an unset VAR without a default is an
+# error naming it.
+render_config() {
+	awk -v file="$1" -v comment="$3" '
+	index($0, comment) == 1 || ($1 != "" && index($1, comment) == 1) { print; next }
+	{
+		line = $0
+		out = ""
+		while (match(line, /\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}/)) {
+			ref = substr(line, RSTART + 2, RLENGTH - 3)
+			name = ref
+			def = ""
+			hasdef = 0
+			i = index(ref, ":-")
+			if (i > 0) {
+				name = substr(ref, 1, i - 1)
+				def = substr(ref, i + 2)
+				hasdef = 1
+			}
+			if (name in ENVIRON && ENVIRON[name] != "")
+				val = ENVIRON[name]
+			else if (hasdef)
+				val = def
+			else {
+				printf "%s:%d: environment variable %s is not set\n", file, NR, name > "/dev/stderr"
+				bad = 1
+				val = ""
+			}
+			out = out substr(line, 1, RSTART - 1) val
+			line = substr(line, RSTART + RLENGTH)
+		}
+		print out line
+	}
+	END { exit bad }' "$1" > "$2.tmp" && mv "$2.tmp" "$2"
+}
+
+# The configuration files the VM reads, rendered into RELEASE_TMP so that
+# the release root may be read-only.
 prepare_config() {
-	mkdir -p "$RELEASE_TMP" || fail "cannot create RELEASE_TMP $RELEASE_TMP"
-	VM_ARGS="$REL_VSN_DIR/vm.args"
-	SYS_CONFIG="$REL_VSN_DIR/sys"
+	conf_dir="$RELEASE_TMP/$RELEASE_VSN"
+	mkdir -p "$conf_dir" || fail "cannot create $conf_dir (set RELEASE_TMP to a writable directory)"
+	VM_ARGS="$conf_dir/vm.args"
+	SYS_CONFIG="$conf_dir/sys"
+	render_config "$REL_VSN_DIR/vm.args" "$VM_ARGS" "#" ||
+		fail "cannot start: fix the environment for $REL_VSN_DIR/vm.args"
+	render_config "$REL_VSN_DIR/sys.config" "$SYS_CONFIG.config" "%" ||
+		fail "cannot start: fix the environment for $REL_VSN_DIR/sys.config"
 }
 
 # Run relbuild_ctl on a short-lived hidden node: ctl COMMAND ARGS…
+# Only eval and command (code on this node) read the release's config.
 ctl() {
-	prepare_config
+	case "$1" in
+	eval | command)
+		prepare_config
+		set -- -config "$SYS_CONFIG" -extra "$@"
+		;;
+	*)
+		mkdir -p "$RELEASE_TMP" 2>/dev/null
+		set -- -extra "$@"
+		;;
+	esac
 	dist=$(dist_flags)
 	if [ -n "$dist" ]; then
 		case "$RELEASE_NODE" in
 		*@*) ctl_node="rb_ctl_$$@${RELEASE_NODE#*@}" ;;
 		*) ctl_node="rb_ctl_$$" ;;
 		esac
-		set -- "$dist" "$ctl_node" -hidden -setcookie "$RELEASE_COOKIE" \
-			-extra "$@"
-	else
-		set -- -extra "$@"
+		set -- "$dist" "$ctl_node" -hidden -setcookie "$RELEASE_COOKIE" "$@"
 	fi
 	if [ -d "$REL_VSN_DIR/consolidated" ]; then
 		set -- -pa "$REL_VSN_DIR/consolidated" "$@"
 	fi
 	(erl_exec -boot "$REL_VSN_DIR/start_clean" \
 		-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
-		-config "$SYS_CONFIG" \
 		-pa "$REL_VSN_DIR/ctl" \
 		-noshell -noinput -eval "relbuild_ctl:main()" "$@")
 }
@@ -133,17 +184,30 @@ do_start() {
 	if ctl ping "$RELEASE_NODE" >/dev/null 2>&1; then
 		fail "node $RELEASE_NODE is already running"
 	fi
+	prepare_config
 	mkdir -p "$RELEASE_LOG_DIR" "$RELEASE_TMP/pipe" ||
 		fail "cannot create $RELEASE_LOG_DIR"
 	run_erl=$(erts_tool run_erl) || exit 1
+	rm -f "$PID_FILE"
 	RUN_ERL_LOG_GENERATIONS="${RUN_ERL_LOG_GENERATIONS:-5}" \
 	RUN_ERL_LOG_MAXSIZE="${RUN_ERL_LOG_MAXSIZE:-10485760}" \
 		"$run_erl" -daemon "$RELEASE_TMP/pipe/" "$RELEASE_LOG_DIR" \
 		"exec \"$RELEASE_ROOT/bin/$RELEASE_NAME\" daemon_console" ||
 		fail "run_erl failed to start the node"
-	if ! ctl wait "$RELEASE_NODE" "$RELEASE_START_TIMEOUT" >/dev/null; then
-		fail "node $RELEASE_NODE did not start within ${RELEASE_START_TIMEOUT}s; see $RELEASE_LOG_DIR/erlang.log.*"
-	fi
+	# Wait for a ping, but give up as soon as the VM is gone.
+	ctl wait "$RELEASE_NODE" "$RELEASE_START_TIMEOUT" >/dev/null 2>&1 &
+	waiter=$!
+	while kill -0 "$waiter" 2>/dev/null; do
+		vm=$(cat "$PID_FILE" 2>/dev/null)
+		if [ -n "$vm" ] && ! kill -0 "$vm" 2>/dev/null; then
+			kill "$waiter" 2>/dev/null
+			wait "$waiter" 2>/dev/null
+			fail "node $RELEASE_NODE exited while starting; see $RELEASE_LOG_DIR/erlang.log.*"
+		fi
+		sleep 1
+	done
+	wait "$waiter" ||
+		fail "node $RELEASE_NODE did not answer a ping within ${RELEASE_START_TIMEOUT}s; see $RELEASE_LOG_DIR/erlang.log.*"
 }
 
 usage() {
@@ -181,6 +245,8 @@ console)
 	run_foreground
 	;;
 daemon_console)
+	# under run_erl: the pid stays the VM's across exec
+	echo $$ > "$PID_FILE"
 	run_foreground
 	;;
 stop)
