@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "apps.h"
-#include "archive.h"
+#include "tarball.h"
 #include "assemble.h"
 #include "cmd.h"
 #include "config.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "archive.h"
+#include "tarball.h"
 #include "cmd.h"
 #include "manifest.h"
 #include "util.h"

@@ -1,13 +1,5 @@
-/*
- * This file's name shadows libarchive's <archive.h>, src/ being on the
- * include path: whichever way it is included, libarchive's header comes
- * first (found again below src/ if needed), then ours, once.
- */
-#ifndef RB_ARCHIVE_H
-#include_next <archive.h>
-#endif
-#ifndef RB_ARCHIVE_H
-#define RB_ARCHIVE_H
+#ifndef RB_TARBALL_H
+#define RB_TARBALL_H
 
 #include "config.h"
 #include "error.h"

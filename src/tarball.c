@@ -1,5 +1,6 @@
-#include "archive.h"
+#include "tarball.h"
 
+#include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
