@@ -7,12 +7,18 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 sh scripts/setup.sh
 
-work=$(mktemp -d /tmp/relbuild-demo.XXXXXX)
+# Everything lands in build/demo/, kept for a look afterwards.
+work="$top/build/demo"
+rm -rf "$work"
+mkdir -p "$work"
 export ERL_EPMD_PORT=$((20000 + $$ % 20000))
 cleanup() {
-	[ -x "$work/srv/bin/shop" ] && "$work/srv/bin/shop" stop >/dev/null 2>&1
-	for e in "$work"/srv/erts-*/bin/epmd; do [ -x "$e" ] && "$e" -kill >/dev/null 2>&1; done
-	rm -rf "$work"
+	if "$work/srv/bin/shop" ping >/dev/null 2>&1; then
+		"$work/srv/bin/shop" stop >/dev/null 2>&1 || :
+	fi
+	for e in "$work"/srv/erts-*/bin/epmd; do
+		if [ -x "$e" ]; then "$e" -kill >/dev/null 2>&1 || :; fi
+	done
 }
 trap cleanup EXIT
 
@@ -35,4 +41,4 @@ tar -xzf "$tarball" -C "$work/srv"
 echo "ping: $("$work/srv/bin/shop" ping)"
 echo "runtime root: $("$work/srv/bin/shop" rpc ':code.root_dir()')"
 "$work/srv/bin/shop" stop
-echo "==> done: $tarball"
+echo "==> done: $work/shop/$tarball (unpacked in $work/srv)"
