@@ -633,6 +633,11 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		text = rb_render(tpl->data, vars);
 		if (write_text(bin, plan->release, text, 0755, err) < 0)
 			goto out;
+		free(text);
+		tpl = rb_template_find("nodetool.sh");
+		text = rb_render(tpl->data, vars);
+		if (write_text(bin, "nodetool", text, 0755, err) < 0)
+			goto out;
 	}
 
 	{

@@ -18,7 +18,8 @@ const size_t rb_nr_hook_events = ARRAY_LEN(rb_hook_events) - 1;
 const char *const rb_builtin_commands[] = {
 	"start", "foreground", "console", "remote", "stop", "restart",
 	"reboot", "ping", "pid", "rpc", "eval", "command", "describe",
-	"versions", "unpack", "install", "upgrade", "downgrade", "help", NULL,
+	"versions", "version", "unpack", "install", "upgrade", "downgrade",
+	"help", "daemon", "nodetool", NULL,
 };
 const size_t rb_nr_builtin_commands = ARRAY_LEN(rb_builtin_commands) - 1;
 

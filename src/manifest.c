@@ -199,6 +199,17 @@ static int read_link(const char *path, char **out, struct rb_error *err)
 	}
 }
 
+/* Whether sub, a directory, is releases/<v>/ of a version other than ex's. */
+static int other_version_dir(const struct rb_exclude *ex, const char *sub)
+{
+	const char *name;
+
+	if (!ex || !ex->vsn || !has_prefix(sub, "releases/"))
+		return 0;
+	name = sub + strlen("releases/");
+	return !strchr(name, '/') && strcmp(name, ex->vsn) != 0;
+}
+
 static int walk(struct rb_tree *t, const char *root, const char *rel,
 		const struct rb_exclude *ex, struct rb_error *err)
 {
@@ -227,6 +238,8 @@ static int walk(struct rb_tree *t, const char *root, const char *rel,
 			r = rb_fail_errno(err, "cannot stat '%s'", full);
 			goto next;
 		}
+		if (S_ISDIR(st.st_mode) && other_version_dir(ex, sub))
+			goto next;
 		if (S_ISLNK(st.st_mode) && (r = read_link(full, &link, err)) < 0)
 			goto next;
 		tree_add(t, sub, st.st_mode, link);

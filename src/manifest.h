@@ -52,7 +52,11 @@ int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
  *    ("*.tar", "*.tar.gz", "*.tar.zst", "*.sha256", and the writer's
  *    ".relbuild-tmp-*" files),
  *  - signatures, "*.sig" anywhere,
- *  - the extra relative paths in paths (a directory takes its subtree).
+ *  - the extra relative paths in paths (a directory takes its subtree),
+ *  - with vsn set, other versions' directories releases/<other>/ (kept
+ *    in the output directory for upgrades, but no part of release vsn);
+ *    rb_tree_list() leaves them out, as only it knows a directory from
+ *    a file.
  * The tarball (tarball set) leaves out the same but for the manifest
  * and the signatures, which it carries.  vsn NULL applies the
  * releases/<vsn>/ rules to every version directory.

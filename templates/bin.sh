@@ -1,21 +1,39 @@
 #!/bin/sh
 # bin/@REL_NAME@: control script for the @REL_NAME@ release, made by relbuild.
 # POSIX sh: runs under dash, busybox sh and bash.
+#
+# Exit status: 0 success; 1 the command failed (node not running, hook or
+# command failed, unknown command); 2 wrong arguments.
 set -u
 
 RELEASE_NAME="@REL_NAME@"
 RELEASE_LANG="@REL_LANG@"
+# hooks and commands run in name order, whatever the locale
+LC_COLLATE=C
 
 fail() {
 	echo "$RELEASE_NAME: $*" >&2
 	exit 1
 }
 
-# The release root is the parent of this script's directory, with every
-# symlink resolved.
-script_dir=$(CDPATH= cd -P -- "$(dirname -- "$0")" && pwd -P) ||
-	fail "cannot find the directory of $0"
-RELEASE_ROOT=$(CDPATH= cd -P -- "$script_dir/.." && pwd -P)
+usage_fail() {
+	echo "$RELEASE_NAME: $*" >&2
+	exit 2
+}
+
+# The release root is the parent of the directory of this script, found
+# through every symlink: the script itself may be linked from elsewhere,
+# and the root may be reached through DIR/current.
+self=$0
+while [ -L "$self" ]; do
+	link=$(readlink "$self") || break
+	case "$link" in
+	/*) self=$link ;;
+	*) self=$(dirname -- "$self")/$link ;;
+	esac
+done
+RELEASE_ROOT=$(CDPATH= cd -P -- "$(dirname -- "$self")/.." && pwd -P) ||
+	fail "cannot find the release root of $0"
 
 [ -r "$RELEASE_ROOT/releases/start_erl.data" ] ||
 	fail "missing $RELEASE_ROOT/releases/start_erl.data"
@@ -29,7 +47,7 @@ case "$RELEASE_DISTRIBUTION" in
 name) RELEASE_NODE="${RELEASE_NODE:-$RELEASE_NAME@127.0.0.1}" ;;
 sname) RELEASE_NODE="${RELEASE_NODE:-$RELEASE_NAME}" ;;
 none) RELEASE_NODE="${RELEASE_NODE:-}" ;;
-*) fail "RELEASE_DISTRIBUTION must be name, sname or none (not '$RELEASE_DISTRIBUTION')" ;;
+*) usage_fail "RELEASE_DISTRIBUTION must be name, sname or none, not '$RELEASE_DISTRIBUTION'" ;;
 esac
 if [ -z "${RELEASE_COOKIE:-}" ]; then
 	[ -r "$RELEASE_ROOT/releases/COOKIE" ] ||
@@ -40,24 +58,29 @@ RELEASE_TMP="${RELEASE_TMP:-$RELEASE_ROOT/tmp}"
 RELEASE_LOG_DIR="${RELEASE_LOG_DIR:-$RELEASE_TMP/log}"
 RELEASE_START_TIMEOUT="${RELEASE_START_TIMEOUT:-60}"
 PID_FILE="$RELEASE_TMP/$RELEASE_NAME.pid"
+# RELEASE_ROOT_DIR and REL_NAME are Distillery's names, for its scripts.
+RELEASE_ROOT_DIR=$RELEASE_ROOT
+REL_NAME=$RELEASE_NAME
+REL_VSN=$RELEASE_VSN
 export RELEASE_ROOT RELEASE_NAME RELEASE_VSN RELEASE_NODE RELEASE_COOKIE \
-	RELEASE_TMP RELEASE_DISTRIBUTION
+	RELEASE_TMP RELEASE_DISTRIBUTION RELEASE_ROOT_DIR REL_NAME REL_VSN ERTS_VSN
 
 ERTS_DIR="$RELEASE_ROOT/erts-$ERTS_VSN"
 
-# Run the VM: the bundled runtime when there is one, else erl on PATH.
-erl_exec() {
+# Point the environment at the VM: the bundled runtime when there is one,
+# else erl on PATH.  Sets ERL to the program to run.
+use_runtime() {
 	if [ -d "$ERTS_DIR" ]; then
 		BINDIR="$ERTS_DIR/bin"
 		ROOTDIR="$RELEASE_ROOT"
 		EMU=beam
 		PROGNAME=erl
 		export BINDIR ROOTDIR EMU PROGNAME
-		exec "$BINDIR/erlexec" "$@"
+		ERL="$BINDIR/erlexec"
+	else
+		ERL=$(command -v erl) ||
+			fail "this release has no bundled runtime and there is no erl on PATH"
 	fi
-	command -v erl >/dev/null 2>&1 ||
-		fail "this release has no bundled runtime and there is no erl on PATH"
-	exec erl "$@"
 }
 
 erts_tool() {
@@ -68,11 +91,10 @@ erts_tool() {
 	fi
 }
 
-dist_flags() {
+dist_flag() {
 	case "$RELEASE_DISTRIBUTION" in
 	name) echo "-name" ;;
 	sname) echo "-sname" ;;
-	none) echo "" ;;
 	esac
 }
 
@@ -114,77 +136,148 @@ render_config() {
 	END { exit bad }' "$1" > "$2.tmp" && mv "$2.tmp" "$2"
 }
 
-# The configuration files the VM reads, rendered into RELEASE_TMP so that
-# the release root may be read-only.
-prepare_config() {
-	conf_dir="$RELEASE_TMP/$RELEASE_VSN"
-	mkdir -p "$conf_dir" || fail "cannot create $conf_dir (set RELEASE_TMP to a writable directory)"
-	VM_ARGS="$conf_dir/vm.args"
-	SYS_CONFIG="$conf_dir/sys"
+# Where the rendered vm.args and sys.config live: RELEASE_TMP, so that the
+# release root may be read-only.
+CONF_DIR="$RELEASE_TMP/$RELEASE_VSN"
+VM_ARGS="$CONF_DIR/vm.args"
+SYS_CONFIG="$CONF_DIR/sys"
+
+render_all() {
+	mkdir -p "$CONF_DIR" ||
+		fail "cannot create $CONF_DIR (set RELEASE_TMP to a writable directory)"
 	render_config "$REL_VSN_DIR/vm.args" "$VM_ARGS" "#" ||
-		fail "cannot start: fix the environment for $REL_VSN_DIR/vm.args"
+		fail "cannot start: $REL_VSN_DIR/vm.args needs the variables above"
 	render_config "$REL_VSN_DIR/sys.config" "$SYS_CONFIG.config" "%" ||
-		fail "cannot start: fix the environment for $REL_VSN_DIR/sys.config"
+		fail "cannot start: $REL_VSN_DIR/sys.config needs the variables above"
 }
 
-# Run relbuild_ctl on a short-lived hidden node: ctl COMMAND ARGS…
-# Only eval and command (code on this node) read the release's config.
+# run_script FILE ARGS…: a hook or custom command, as its own process, from
+# the release root, with bin/ (and so nodetool) first on PATH.  Scripts
+# without the run bit are run with sh.
+run_script() {
+	(
+		cd "$RELEASE_ROOT" || exit 1
+		PATH="$RELEASE_ROOT/bin:$PATH"
+		export PATH
+		if [ -x "$1" ]; then
+			exec "$@"
+		else
+			exec /bin/sh "$@"
+		fi
+	)
+}
+
+# run_hooks EVENT: every script of releases/<vsn>/hooks/EVENT/, in name
+# order; the first failure is reported with the hook's name and status.
+run_hooks() {
+	[ -d "$REL_VSN_DIR/hooks/$1" ] || return 0
+	for hook in "$REL_VSN_DIR/hooks/$1"/*; do
+		[ -f "$hook" ] || continue
+		run_script "$hook"
+		status=$?
+		if [ "$status" -ne 0 ]; then
+			echo "$RELEASE_NAME: hook $1/${hook##*/} failed with exit status $status" >&2
+			return "$status"
+		fi
+	done
+	return 0
+}
+
+configure() {
+	run_hooks pre_configure || exit 1
+	render_all
+	run_hooks post_configure || exit 1
+}
+
+# ctl COMMAND ARGS…: relbuild_ctl on a short-lived node.  eval and command
+# run code there, with the release's configuration; the others talk to
+# the release's node from a hidden one.
 ctl() {
 	case "$1" in
-	eval | command)
-		prepare_config
+	eval | command | describe)
+		render_all
 		set -- -config "$SYS_CONFIG" -extra "$@"
 		;;
 	*)
-		mkdir -p "$RELEASE_TMP" 2>/dev/null
 		set -- -extra "$@"
+		flag=$(dist_flag)
+		if [ -n "$flag" ]; then
+			case "$RELEASE_NODE" in
+			*@*) ctl_node="rb_ctl_$$@${RELEASE_NODE#*@}" ;;
+			*) ctl_node="rb_ctl_$$" ;;
+			esac
+			set -- "$flag" "$ctl_node" -hidden -setcookie "$RELEASE_COOKIE" "$@"
+		fi
 		;;
 	esac
-	dist=$(dist_flags)
-	if [ -n "$dist" ]; then
-		case "$RELEASE_NODE" in
-		*@*) ctl_node="rb_ctl_$$@${RELEASE_NODE#*@}" ;;
-		*) ctl_node="rb_ctl_$$" ;;
-		esac
-		set -- "$dist" "$ctl_node" -hidden -setcookie "$RELEASE_COOKIE" "$@"
-	fi
 	if [ -d "$REL_VSN_DIR/consolidated" ]; then
 		set -- -pa "$REL_VSN_DIR/consolidated" "$@"
 	fi
-	(erl_exec -boot "$REL_VSN_DIR/start_clean" \
+	use_runtime
+	"$ERL" -boot "$REL_VSN_DIR/start_clean" \
 		-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
 		-pa "$REL_VSN_DIR/ctl" \
-		-noshell -noinput -eval "relbuild_ctl:main()" "$@")
+		-noshell -noinput -eval "relbuild_ctl:main()" "$@"
 }
 
-need_node() {
+need_dist() {
 	[ "$RELEASE_DISTRIBUTION" != none ] ||
 		fail "'$1' needs distribution, but RELEASE_DISTRIBUTION is none"
 }
 
-run_foreground() {
-	prepare_config
-	dist=$(dist_flags)
-	if [ -n "$dist" ]; then
-		set -- "$@" "$dist" "$RELEASE_NODE" -setcookie "$RELEASE_COOKIE"
+is_running() {
+	ctl ping "$RELEASE_NODE" >/dev/null 2>&1
+}
+
+# start_vm exec|bg ARGS…: boot the release with ARGS added.  exec replaces
+# this shell; bg leaves the VM running in the background, its pid in VM_PID.
+start_vm() {
+	how=$1
+	shift
+	flag=$(dist_flag)
+	if [ -n "$flag" ]; then
+		set -- "$flag" "$RELEASE_NODE" -setcookie "$RELEASE_COOKIE" "$@"
 	fi
 	if [ -d "$REL_VSN_DIR/consolidated" ]; then
 		set -- -pa "$REL_VSN_DIR/consolidated" "$@"
 	fi
-	erl_exec -boot "$REL_VSN_DIR/start" \
-		-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
-		-mode embedded \
-		-config "$SYS_CONFIG" \
-		-args_file "$VM_ARGS" \
-		"$@"
+	use_runtime
+	set -- -boot "$REL_VSN_DIR/start" -boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
+		-mode embedded -config "$SYS_CONFIG" -args_file "$VM_ARGS" "$@"
+	[ "$how" = exec ] && exec "$ERL" "$@"
+	"$ERL" "$@" &
+	VM_PID=$!
+}
+
+# wait_started PID: wait for the node to answer a ping, giving up when the
+# process PID is gone or RELEASE_START_TIMEOUT has passed.
+wait_started() {
+	ctl wait "$RELEASE_NODE" "$RELEASE_START_TIMEOUT" >/dev/null 2>&1 &
+	waiter=$!
+	while kill -0 "$waiter" 2>/dev/null; do
+		if [ -n "$1" ] && ! kill -0 "$1" 2>/dev/null; then
+			kill "$waiter" 2>/dev/null
+			wait "$waiter" 2>/dev/null
+			return 1
+		fi
+		sleep 1
+	done
+	wait "$waiter"
+}
+
+# After a failed post_start hook the node is stopped again: a start is
+# complete or it did not happen.
+post_start_failed() {
+	echo "$RELEASE_NAME: stopping $RELEASE_NODE because post_start failed" >&2
+	ctl stop "$RELEASE_NODE" >/dev/null 2>&1
+	exit 1
 }
 
 do_start() {
-	need_node start
-	if ctl ping "$RELEASE_NODE" >/dev/null 2>&1; then
-		fail "node $RELEASE_NODE is already running"
-	fi
-	prepare_config
+	need_dist start
+	is_running && fail "node $RELEASE_NODE is already running"
+	configure
+	run_hooks pre_start || exit 1
 	mkdir -p "$RELEASE_LOG_DIR" "$RELEASE_TMP/pipe" ||
 		fail "cannot create $RELEASE_LOG_DIR"
 	run_erl=$(erts_tool run_erl) || exit 1
@@ -192,22 +285,77 @@ do_start() {
 	RUN_ERL_LOG_GENERATIONS="${RUN_ERL_LOG_GENERATIONS:-5}" \
 	RUN_ERL_LOG_MAXSIZE="${RUN_ERL_LOG_MAXSIZE:-10485760}" \
 		"$run_erl" -daemon "$RELEASE_TMP/pipe/" "$RELEASE_LOG_DIR" \
-		"exec \"$RELEASE_ROOT/bin/$RELEASE_NAME\" daemon_console" ||
+		"exec \"$RELEASE_ROOT/bin/$RELEASE_NAME\" daemon" ||
 		fail "run_erl failed to start the node"
-	# Wait for a ping, but give up as soon as the VM is gone.
-	ctl wait "$RELEASE_NODE" "$RELEASE_START_TIMEOUT" >/dev/null 2>&1 &
-	waiter=$!
-	while kill -0 "$waiter" 2>/dev/null; do
-		vm=$(cat "$PID_FILE" 2>/dev/null)
-		if [ -n "$vm" ] && ! kill -0 "$vm" 2>/dev/null; then
-			kill "$waiter" 2>/dev/null
-			wait "$waiter" 2>/dev/null
-			fail "node $RELEASE_NODE exited while starting; see $RELEASE_LOG_DIR/erlang.log.*"
-		fi
-		sleep 1
+	# the pid file appears once the daemon's shell runs
+	i=0
+	while [ ! -s "$PID_FILE" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
 	done
-	wait "$waiter" ||
-		fail "node $RELEASE_NODE did not answer a ping within ${RELEASE_START_TIMEOUT}s; see $RELEASE_LOG_DIR/erlang.log.*"
+	if ! wait_started "$(cat "$PID_FILE" 2>/dev/null)"; then
+		fail "node $RELEASE_NODE did not start (see $RELEASE_LOG_DIR/erlang.log.1)"
+	fi
+	run_hooks post_start || post_start_failed
+}
+
+do_foreground() {
+	configure
+	run_hooks pre_start || exit 1
+	if [ ! -d "$REL_VSN_DIR/hooks/post_start" ] || [ "$RELEASE_DISTRIBUTION" = none ]; then
+		start_vm exec "$@"
+	fi
+	start_vm bg "$@"
+	vm=$VM_PID
+	trap 'kill -TERM "$vm" 2>/dev/null' TERM INT HUP
+	if wait_started "$vm"; then
+		run_hooks post_start || post_start_failed
+	fi
+	wait "$vm"
+	status=$?
+	# a trapped signal interrupts wait: wait again for the VM's own end
+	while kill -0 "$vm" 2>/dev/null; do
+		wait "$vm"
+		status=$?
+	done
+	exit "$status"
+}
+
+do_stop() {
+	need_dist stop
+	is_running || fail "node $RELEASE_NODE is not running"
+	run_hooks pre_stop || exit 1
+	ctl stop "$RELEASE_NODE" || exit 1
+	run_hooks post_stop || exit 1
+}
+
+do_remote() {
+	need_dist remote
+	is_running || fail "node $RELEASE_NODE is not running"
+	flag=$(dist_flag)
+	case "$RELEASE_NODE" in
+	*@*) rem="rem_$$@${RELEASE_NODE#*@}" ;;
+	*) rem="rem_$$" ;;
+	esac
+	use_runtime
+	if [ "$RELEASE_LANG" = elixir ]; then
+		exec "$ERL" -boot "$REL_VSN_DIR/start_clean" \
+			-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
+			"$flag" "$rem" -hidden -setcookie "$RELEASE_COOKIE" \
+			-noshell -user Elixir.IEx.CLI \
+			-extra --no-halt +iex --remsh "$RELEASE_NODE"
+	fi
+	exec "$ERL" -boot "$REL_VSN_DIR/start_clean" \
+		-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
+		"$flag" "$rem" -hidden -setcookie "$RELEASE_COOKIE" \
+		-remsh "$RELEASE_NODE"
+}
+
+custom_commands() {
+	[ -d "$REL_VSN_DIR/commands" ] || return 0
+	for c in "$REL_VSN_DIR/commands"/*; do
+		[ -f "$c" ] && printf '%s\n' "${c##*/}"
+	done
 }
 
 usage() {
@@ -215,20 +363,48 @@ usage() {
 usage: bin/$RELEASE_NAME COMMAND [ARGS]
 
 commands:
-  start              start the node in the background
-  foreground         start the node in the foreground
-  console            start the node with an interactive shell
-  stop               stop the running node
-  ping               check that the node is running
-  pid                print the OS pid of the running node
-  eval EXPR          evaluate EXPR on a fresh node (nothing started)
-  rpc EXPR           evaluate EXPR on the running node
-  rpc MOD FUN [ARGS] call MOD:FUN(ARGS) on the running node
-  command MOD FUN [ARGS]
-                     call MOD:FUN(ARGS) on a fresh node
-  version            print the release name and version
-  help               show this text
+  start                   start the node in the background
+  foreground              run the node in the foreground
+  console                 run the node with an interactive shell
+  remote                  open a shell on the running node
+  stop                    stop the running node
+  restart                 restart the running node's applications (same OS process)
+  reboot                  stop the running node's VM (a supervisor such as
+                          systemd or heart starts it again)
+  ping                    check that the node is running
+  pid                     print the OS pid of the running node
+  eval EXPR               evaluate EXPR on a fresh node (code and config
+                          loaded, nothing started)
+  rpc EXPR                evaluate EXPR on the running node
+  rpc MOD FUN [ARGS...]   call MOD:FUN(ARGS) on the running node
+  command MOD FUN [ARGS...]
+                          call MOD:FUN(ARGS) on a fresh node
+  describe                name, version, runtime, node and applications
+  versions                the versions in releases/, the current one marked
+  help                    this text
 USAGE
+	cmds=$(custom_commands)
+	if [ -n "$cmds" ]; then
+		printf '\ncustom commands:\n'
+		printf '%s\n' "$cmds" | sed 's/^/  /'
+	fi
+	cat <<USAGE
+
+expressions are $( [ "$RELEASE_LANG" = elixir ] && echo Elixir || echo Erlang ).
+USAGE
+}
+
+do_versions() {
+	for dir in "$RELEASE_ROOT/releases"/*/; do
+		vsn=${dir%/}
+		vsn=${vsn##*/}
+		[ -f "$dir$RELEASE_NAME.rel" ] || continue
+		if [ "$vsn" = "$START_VSN" ]; then
+			echo "* $vsn"
+		else
+			echo "  $vsn"
+		fi
+	done
 }
 
 cmd="${1:-help}"
@@ -236,43 +412,75 @@ cmd="${1:-help}"
 
 case "$cmd" in
 start)
+	[ $# -eq 0 ] || usage_fail "usage: bin/$RELEASE_NAME start"
 	do_start
 	;;
 foreground)
-	run_foreground -noshell -noinput +Bd
+	do_foreground -noshell -noinput +Bd "$@"
 	;;
 console)
-	run_foreground
+	configure
+	run_hooks pre_start || exit 1
+	start_vm exec "$@"
 	;;
-daemon_console)
-	# under run_erl: the pid stays the VM's across exec
+daemon)
+	# under run_erl, started by "start": the hooks ran there already
 	echo $$ > "$PID_FILE"
-	run_foreground
+	start_vm exec
+	;;
+remote)
+	do_remote
 	;;
 stop)
-	need_node stop
-	ctl stop "$RELEASE_NODE"
+	do_stop
+	;;
+restart)
+	need_dist restart
+	ctl restart "$RELEASE_NODE"
+	;;
+reboot)
+	need_dist reboot
+	ctl rpc "$RELEASE_NODE" erlang init reboot >/dev/null || exit 1
+	echo ok
 	;;
 ping)
-	need_node ping
+	need_dist ping
 	ctl ping "$RELEASE_NODE"
 	;;
 pid)
-	need_node pid
+	need_dist pid
 	ctl pid "$RELEASE_NODE"
 	;;
 eval)
-	[ $# -eq 1 ] || fail "usage: bin/$RELEASE_NAME eval EXPR"
+	[ $# -eq 1 ] || usage_fail "usage: bin/$RELEASE_NAME eval EXPR"
 	RELEASE_DISTRIBUTION=none ctl eval "$RELEASE_LANG" "$1"
 	;;
 rpc)
-	need_node rpc
-	[ $# -ge 1 ] || fail "usage: bin/$RELEASE_NAME rpc EXPR | rpc MOD FUN [ARGS]"
+	need_dist rpc
+	[ $# -ge 1 ] || usage_fail "usage: bin/$RELEASE_NAME rpc EXPR | rpc MOD FUN [ARGS...]"
 	ctl rpc "$RELEASE_NODE" "$RELEASE_LANG" "$@"
 	;;
+nodetool)
+	# what hooks reach as "nodetool": ping, rpc, stop, pid
+	[ $# -ge 1 ] || usage_fail "usage: nodetool ping | rpc EXPR | rpc MOD FUN [ARGS...]"
+	sub=$1
+	shift
+	case "$sub" in
+	ping | pid | stop) ctl "$sub" "$RELEASE_NODE" ;;
+	rpc) ctl rpc "$RELEASE_NODE" "$RELEASE_LANG" "$@" ;;
+	*) usage_fail "nodetool: unknown command '$sub'" ;;
+	esac
+	;;
 command)
-	[ $# -ge 2 ] || fail "usage: bin/$RELEASE_NAME command MOD FUN [ARGS]"
+	[ $# -ge 2 ] || usage_fail "usage: bin/$RELEASE_NAME command MOD FUN [ARGS...]"
 	RELEASE_DISTRIBUTION=none ctl command "$RELEASE_LANG" "$@"
+	;;
+describe)
+	RELEASE_DISTRIBUTION=none ctl describe "$REL_VSN_DIR/$RELEASE_NAME.rel" \
+		"$RELEASE_ROOT" "$RELEASE_NODE"
+	;;
+versions)
+	do_versions
 	;;
 version)
 	echo "$RELEASE_NAME $RELEASE_VSN"
@@ -281,6 +489,13 @@ help | --help | -h)
 	usage
 	;;
 *)
+	if [ -f "$REL_VSN_DIR/commands/$cmd" ]; then
+		run_script "$REL_VSN_DIR/commands/$cmd" "$@"
+		status=$?
+		[ "$status" -eq 0 ] ||
+			echo "$RELEASE_NAME: command $cmd failed with exit status $status" >&2
+		exit "$status"
+	fi
 	echo "$RELEASE_NAME: unknown command '$cmd'" >&2
 	usage >&2
 	exit 1

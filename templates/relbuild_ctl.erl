@@ -24,6 +24,17 @@ run(["ping", Node]) ->
 run(["wait", Node, Seconds]) ->
     Deadline = erlang:monotonic_time(millisecond) + list_to_integer(Seconds) * 1000,
     wait(Node, Deadline);
+run(["restart", Node]) ->
+    with_node(Node, fun(N) ->
+        true = erlang:monitor_node(N, true),
+        ok = rpc:call(N, init, restart, []),
+        receive {nodedown, N} -> ok after 60000 -> ok end,
+        Deadline = erlang:monotonic_time(millisecond) + 60000,
+        case wait(atom_to_list(N), Deadline) of
+            0 -> out("ok~n"), 0;
+            Status -> Status
+        end
+    end);
 run(["stop", Node]) ->
     with_node(Node, fun(N) ->
         _ = rpc:call(N, init, stop, []),
@@ -57,9 +68,21 @@ run(["command", Lang, Mod, Fun | Args]) ->
         err("~ts", [format_error(L, Class, Reason, Stack)]),
         1
     end;
+run(["describe", RelFile, Root, Node]) ->
+    {ok, [{release, {Name, Vsn}, {erts, Erts}, Apps}]} = file:consult(RelFile),
+    out("name:    ~ts~nversion: ~ts~nerts:    ~ts~nroot:    ~ts~nnode:    ~ts~n",
+        [Name, Vsn, Erts, Root, Node]),
+    out("applications:~n"),
+    [out("  ~ts ~ts ~ts~n", [element(1, A), element(2, A), start_type(A)]) || A <- Apps],
+    0;
 run(Args) ->
     err("relbuild_ctl: bad arguments ~tp", [Args]),
     2.
+
+start_type({_, _}) -> permanent;
+start_type({_, _, Type}) when is_atom(Type) -> Type;
+start_type({_, _, _IncApps}) -> permanent;
+start_type({_, _, Type, _IncApps}) -> Type.
 
 ping(Node) ->
     net_adm:ping(list_to_atom(Node)).
@@ -70,10 +93,14 @@ with_node(Node, Fun) ->
         pang -> err("node ~ts is not running", [Node]), 1
     end.
 
+%% Up means booted: init has run the whole boot script, so the
+%% release's applications are started.
 wait(Node, Deadline) ->
-    case ping(Node) of
-        pong -> 0;
-        pang ->
+    Up = ping(Node) =:= pong andalso
+         element(1, rpc:call(list_to_atom(Node), init, get_status, [])) =:= started,
+    case Up of
+        true -> 0;
+        false ->
             case erlang:monotonic_time(millisecond) >= Deadline of
                 true -> err("node ~ts did not answer a ping in time", [Node]), 1;
                 false -> timer:sleep(200), wait(Node, Deadline)

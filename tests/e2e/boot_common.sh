@@ -1,6 +1,11 @@
 # The boot test for one example: sourced by test_boot_*.sh with EXAMPLE,
 # KIND (mix|rebar3) and EVAL_ROOT_DIR (the expression for code:root_dir()).
 . "$(dirname "$0")/lib.sh"
+if [ -n "${NEEDS_PG:-}" ]; then
+	. "$(dirname "$0")/pg.sh"
+	pg_start
+	EXTRA_ENV="SHOP_DB_PORT=$PG_PORT SHOP_DB_PASSWORD=$PG_SHOP_PASSWORD"
+fi
 
 proj="$T/proj"
 copy_example "$EXAMPLE" "$proj"

@@ -19,6 +19,9 @@ export ERL_EPMD_PORT
 
 STARTED_RELEASES=""
 FAILED=0
+# Functions cleanup() runs first, in order, each given the exit status,
+# e.g. pg.sh's pg_teardown: CLEANUP_HOOKS="$CLEANUP_HOOKS my_teardown".
+CLEANUP_HOOKS=""
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -57,6 +60,10 @@ stop_everything() {
 
 cleanup() {
 	status=$?
+	trap '' INT TERM
+	for hook in $CLEANUP_HOOKS; do
+		"$hook" "$status"
+	done
 	stop_everything
 	if [ "$status" -ne 0 ] && [ -n "${KEEP_TMP:-}" ]; then
 		log "kept $T"
@@ -69,12 +76,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Run a release's control script the way a server would: empty
-# environment but for a minimal PATH (and our epmd port).
+# environment but for a minimal PATH, our epmd port and EXTRA_ENV
+# ("VAR=value …").  No call may hang the test past ctest's timeout (a
+# killed test could not stop what it started): each is bounded.
+CTL_TIMEOUT=${CTL_TIMEOUT:-240}
 ctl() {
 	root=$1
 	shift
-	env -i PATH=/usr/bin:/bin HOME="$HOME" ERL_EPMD_PORT="$ERL_EPMD_PORT" \
-		${EXTRA_ENV:-} "$root/bin/$(release_name "$root")" "$@"
+	timeout -k 10 "$CTL_TIMEOUT" env -i PATH=/usr/bin:/bin HOME="$HOME" \
+		ERL_EPMD_PORT="$ERL_EPMD_PORT" ${EXTRA_ENV:-} \
+		${CTL_SHELL:-} "$root/bin/$(release_name "$root")" "$@"
 }
 
 release_name() {

@@ -766,8 +766,10 @@ static void test_names(void **state)
 	assert_string_equal(rb_hook_events[3], "post_start");
 	assert_string_equal(rb_hook_events[7], "post_upgrade");
 	assert_null(rb_hook_events[8]);
-	assert_int_equal(rb_nr_builtin_commands, 19);
-	assert_string_equal(rb_builtin_commands[18], "help");
+	assert_int_equal(rb_nr_builtin_commands, 22);
+	assert_string_equal(rb_builtin_commands[19], "help");
+	assert_string_equal(rb_builtin_commands[21], "nodetool");
+	assert_null(rb_builtin_commands[22]);
 	assert_string_equal(rb_start_type_name(RB_START_PERMANENT),
 			    "permanent");
 	assert_string_equal(rb_start_type_name(RB_START_NONE), "none");

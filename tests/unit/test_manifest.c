@@ -202,6 +202,50 @@ static void test_tree_sorted(void **state)
 	rb_tree_release(&t);
 }
 
+/*
+ * An earlier version's releases/<vsn>/, kept in the output directory for
+ * upgrades, is no part of this version's tree, manifest or tarball; a
+ * file directly in releases/ is.
+ */
+static void test_tree_other_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_tree t = RB_TREE_INIT;
+	struct rb_exclude ex = { "0.1.0", NULL, 0 };
+	struct rb_exclude all = { NULL, NULL, 0 };
+	struct rb_error err;
+	int saw_file = 0, saw_old = 0;
+	char *sums;
+
+	put(f->root, "releases/0.0.9/shop.rel", "old\n", 0644);
+	put(f->root, "releases/0.0.9/SHA256SUMS", "", 0644);
+	put(f->root, "releases/0.0.9/shop.tar.gz", "old tarball", 0644);
+	put(f->root, "releases/RELEASES", "[].\n", 0644);
+
+	assert_int_equal(rb_tree_list(&t, f->root, &ex, &err), 0);
+	for (size_t i = 0; i < t.nr; i++) {
+		assert_false(has_prefix(t.v[i].path, "releases/0.0.9"));
+		if (!strcmp(t.v[i].path, "releases/RELEASES"))
+			saw_file = 1;
+	}
+	assert_true(saw_file);
+	rb_tree_release(&t);
+
+	/* Without a version (verify of an unpacked directory), all of it. */
+	assert_int_equal(rb_tree_list(&t, f->root, &all, &err), 0);
+	for (size_t i = 0; i < t.nr; i++)
+		if (!strcmp(t.v[i].path, "releases/0.0.9/shop.rel"))
+			saw_old = 1;
+	assert_true(saw_old);
+	rb_tree_release(&t);
+
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+	sums = slurp(f->root, "releases/0.1.0/SHA256SUMS");
+	assert_null(strstr(sums, "releases/0.0.9/"));
+	assert_non_null(strstr(sums, "  releases/RELEASES\n"));
+	free(sums);
+}
+
 /* What coreutils makes of the same tree. */
 static char *sha256sum_of(const char *root)
 {
@@ -439,6 +483,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sha256_file, setup, teardown),
 		cmocka_unit_test(test_excluded),
 		cmocka_unit_test_setup_teardown(test_tree_sorted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_other_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manifest_matches_sha256sum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manifest_bad_name, setup, teardown),
 		cmocka_unit_test(test_parse_ok),

@@ -1,0 +1,12 @@
+#!/bin/sh
+# nodetool: what hook scripts call to reach the release's node.
+#   nodetool ping | pid | stop | rpc EXPR | rpc MOD FUN [ARGS...]
+self=$0
+while [ -L "$self" ]; do
+	link=$(readlink "$self") || break
+	case "$link" in
+	/*) self=$link ;;
+	*) self=$(dirname -- "$self")/$link ;;
+	esac
+done
+exec "$(dirname -- "$self")/@REL_NAME@" nodetool "$@"
