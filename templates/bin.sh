@@ -331,6 +331,14 @@ do_stop() {
 
 do_remote() {
 	need_dist remote
+	# without a terminal the VM falls back to a shell that ignores -remsh
+	[ -t 0 ] || fail "remote needs a terminal; from a script, use rpc"
+	case "${TERM:-dumb}" in
+	dumb)
+		TERM=vt100
+		export TERM
+		;;
+	esac
 	is_running || fail "node $RELEASE_NODE is not running"
 	flag=$(dist_flag)
 	case "$RELEASE_NODE" in
