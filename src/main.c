@@ -23,7 +23,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "build", cmd_build, "build the release and its tarball (the default)" },
-	{ "verify", cmd_verify, "check a tarball against its SHA256SUMS" },
+	{ "verify", cmd_verify, "check a tarball or a release directory against its SHA256SUMS" },
+	{ "install", cmd_install, "verify a tarball and install it under a root, switching atomically" },
+	{ "rollback", cmd_rollback, "switch an install root back to another installed version" },
+	{ "list", cmd_list, "list the versions installed under a root" },
+	{ "keygen", cmd_keygen, "make an Ed25519 key pair for signing releases" },
 	{ NULL, NULL, NULL },
 };
 
