@@ -1,6 +1,8 @@
 #!/bin/sh
 # bin/@REL_NAME@: control script for the @REL_NAME@ release, made by relbuild.
-# POSIX sh: runs under dash, busybox sh and bash.
+# POSIX sh: runs under dash, busybox sh and bash.  Text that may hold
+# arguments or paths is printed with printf: echo interprets backslashes
+# in dash.
 #
 # Exit status: 0 success; 1 the command failed (node not running, hook or
 # command failed, unknown command); 2 wrong arguments.
@@ -12,12 +14,12 @@ RELEASE_LANG="@REL_LANG@"
 LC_COLLATE=C
 
 fail() {
-	echo "$RELEASE_NAME: $*" >&2
+	printf '%s\n' "$RELEASE_NAME: $*" >&2
 	exit 1
 }
 
 usage_fail() {
-	echo "$RELEASE_NAME: $*" >&2
+	printf '%s\n' "$RELEASE_NAME: $*" >&2
 	exit 2
 }
 
@@ -85,7 +87,7 @@ use_runtime() {
 
 erts_tool() {
 	if [ -x "$ERTS_DIR/bin/$1" ]; then
-		echo "$ERTS_DIR/bin/$1"
+		printf '%s\n' "$ERTS_DIR/bin/$1"
 	else
 		command -v "$1" || fail "cannot find $1"
 	fi
@@ -176,7 +178,7 @@ run_hooks() {
 		run_script "$hook"
 		status=$?
 		if [ "$status" -ne 0 ]; then
-			echo "$RELEASE_NAME: hook $1/${hook##*/} failed with exit status $status" >&2
+			printf '%s\n' "$RELEASE_NAME: hook $1/${hook##*/} failed with exit status $status" >&2
 			return "$status"
 		fi
 	done
@@ -254,8 +256,8 @@ start_vm() {
 wait_started() {
 	ctl wait "$RELEASE_NODE" "$RELEASE_START_TIMEOUT" >/dev/null 2>&1 &
 	waiter=$!
-	while kill -0 "$waiter" 2>/dev/null; do
-		if [ -n "$1" ] && ! kill -0 "$1" 2>/dev/null; then
+	while kill -s 0 "$waiter" 2>/dev/null; do
+		if [ -n "$1" ] && ! kill -s 0 "$1" 2>/dev/null; then
 			kill "$waiter" 2>/dev/null
 			wait "$waiter" 2>/dev/null
 			return 1
@@ -268,7 +270,7 @@ wait_started() {
 # After a failed post_start hook the node is stopped again: a start is
 # complete or it did not happen.
 post_start_failed() {
-	echo "$RELEASE_NAME: stopping $RELEASE_NODE because post_start failed" >&2
+	printf '%s\n' "$RELEASE_NAME: stopping $RELEASE_NODE because post_start failed" >&2
 	ctl stop "$RELEASE_NODE" >/dev/null 2>&1
 	exit 1
 }
@@ -307,14 +309,14 @@ do_foreground() {
 	fi
 	start_vm bg "$@"
 	vm=$VM_PID
-	trap 'kill -TERM "$vm" 2>/dev/null' TERM INT HUP
+	trap 'kill -s TERM "$vm" 2>/dev/null' TERM INT HUP
 	if wait_started "$vm"; then
 		run_hooks post_start || post_start_failed
 	fi
 	wait "$vm"
 	status=$?
 	# a trapped signal interrupts wait: wait again for the VM's own end
-	while kill -0 "$vm" 2>/dev/null; do
+	while kill -s 0 "$vm" 2>/dev/null; do
 		wait "$vm"
 		status=$?
 	done
@@ -408,9 +410,9 @@ do_versions() {
 		vsn=${vsn##*/}
 		[ -f "$dir$RELEASE_NAME.rel" ] || continue
 		if [ "$vsn" = "$START_VSN" ]; then
-			echo "* $vsn"
+			printf '* %s\n' "$vsn"
 		else
-			echo "  $vsn"
+			printf '  %s\n' "$vsn"
 		fi
 	done
 }
@@ -491,7 +493,7 @@ versions)
 	do_versions
 	;;
 version)
-	echo "$RELEASE_NAME $RELEASE_VSN"
+	printf '%s\n' "$RELEASE_NAME $RELEASE_VSN"
 	;;
 help | --help | -h)
 	usage
@@ -501,10 +503,10 @@ help | --help | -h)
 		run_script "$REL_VSN_DIR/commands/$cmd" "$@"
 		status=$?
 		[ "$status" -eq 0 ] ||
-			echo "$RELEASE_NAME: command $cmd failed with exit status $status" >&2
+			printf '%s\n' "$RELEASE_NAME: command $cmd failed with exit status $status" >&2
 		exit "$status"
 	fi
-	echo "$RELEASE_NAME: unknown command '$cmd'" >&2
+	printf '%s\n' "$RELEASE_NAME: unknown command '$cmd'" >&2
 	usage >&2
 	exit 1
 	;;
