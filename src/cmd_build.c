@@ -16,12 +16,14 @@
 #include "manifest.h"
 #include "migrations.h"
 #include "runtime.h"
+#include "sign.h"
 #include "util.h"
 
 struct build_opts {
 	const char *config;  /* --config, default rel/config.yml */
 	const char *env;     /* --env */
 	const char *release; /* --release */
+	const char *sign;    /* --sign KEY.pem: Ed25519 private key */
 	int no_tar;          /* --no-tar */
 	int dev;             /* --dev */
 	int verbose;         /* -v, --verbose */
@@ -36,6 +38,7 @@ static void build_usage(FILE *f)
 	      "  --config PATH      configuration file (default: rel/config.yml)\n"
 	      "  --no-tar           assemble the release directory only\n"
 	      "  --dev              dev_mode: symlink applications, no tarball\n"
+	      "  --sign KEY.pem     sign SHA256SUMS with this Ed25519 key (SHA256SUMS.sig)\n"
 	      "  -v, --verbose      list applications and migrations\n"
 	      "  -q, --quiet        print nothing but errors\n", f);
 }
@@ -52,6 +55,8 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 			val = &o->release;
 		else if (!strcmp(a, "--config"))
 			val = &o->config;
+		else if (!strcmp(a, "--sign"))
+			val = &o->sign;
 		else if (!strcmp(a, "--no-tar"))
 			o->no_tar = 1;
 		else if (!strcmp(a, "--dev"))
@@ -68,6 +73,8 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 			o->release = a + 10;
 		else if (!strncmp(a, "--config=", 9))
 			o->config = a + 9;
+		else if (!strncmp(a, "--sign=", 7))
+			o->sign = a + 7;
 		else
 			return usage_error("build", "unknown option '%s'", a);
 		if (val) {
@@ -136,6 +143,7 @@ int cmd_build(int argc, char **argv)
 	struct rb_app_list apps;
 	struct rb_assembly rel = { 0 };
 	struct rb_tarball tar = { 0 };
+	struct rb_key key = { NULL, 0 };
 	struct strvec dirs = STRVEC_INIT;
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
@@ -160,6 +168,9 @@ int cmd_build(int argc, char **argv)
 	}
 	if (rb_source_date_epoch(&epoch, &err) < 0)
 		goto fail;
+	/* A bad key must stop the build before anything is built. */
+	if (o.sign && rb_key_load_private(&key, o.sign, &err) < 0)
+		goto fail;
 	if (rb_config_load(&cfg, o.config, &err) < 0 ||
 	    rb_config_resolve(&cfg, o.release, o.env, &plan, &err) < 0)
 		goto fail;
@@ -167,6 +178,10 @@ int cmd_build(int argc, char **argv)
 		plan.dev_mode = 1;
 	if (o.no_tar || plan.dev_mode)
 		plan.tar = 0;
+	if (o.sign && plan.dev_mode) {
+		rb_error(&err, RB_ECONFIG, "--sign: dev_mode writes no manifest to sign");
+		goto fail;
+	}
 
 	if (rb_project_detect(&proj, cwd, plan.env, &err) < 0 ||
 	    rb_runtime_find(&rt, plan.erts_path, proj.kind == RB_PROJECT_MIX, &err) < 0)
@@ -217,6 +232,9 @@ int cmd_build(int argc, char **argv)
 		goto fail;
 	if (!plan.dev_mode && rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0)
 		goto fail;
+	/* Before the tarball, which carries the signature. */
+	if (key.pkey && rb_sign_manifest(&key, rel.root, rel.vsn, &err) < 0)
+		goto fail;
 	if (plan.tar) {
 		if (rb_tarball_make(&tar, rel.root, rel.name, rel.vsn,
 				    plan.compression, epoch, &err) < 0)
@@ -227,6 +245,9 @@ int cmd_build(int argc, char **argv)
 		       rel.root);
 		if (plan.tar)
 			printf("tarball %s\nsha256  %s\n", tar.path, tar.hash);
+		if (key.pkey)
+			printf("signed  %s/releases/%s/SHA256SUMS.sig\n", rel.root,
+			       rel.vsn);
 	}
 	ret = 0;
 	goto out;
@@ -234,6 +255,7 @@ fail:
 	ret = report_error(&err);
 out:
 	rb_tarball_release(&tar);
+	rb_key_release(&key);
 	rb_assembly_release(&rel);
 	strvec_clear(&dirs);
 	free(refs);

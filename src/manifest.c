@@ -9,6 +9,8 @@
 
 #include <openssl/evp.h>
 
+#include "sign.h"
+
 static const char hexdigits[] = "0123456789abcdef";
 
 int rb_sha256_init(struct rb_sha256 *h, struct rb_error *err)
@@ -126,6 +128,20 @@ int rb_is_manifest_path(const char *relpath)
 	const char *name = in_version_dir(relpath, NULL);
 
 	return name && !strcmp(name, "SHA256SUMS");
+}
+
+mode_t rb_normal_mode(mode_t mode)
+{
+	int exec = (mode & 0111) != 0;
+
+	if (S_ISDIR(mode))
+		return 0755;
+	if (S_ISLNK(mode))
+		return 0777;
+	/* Neither group nor others may read: a secret, keep it so. */
+	if (!(mode & 0044))
+		return exec ? 0700 : 0600;
+	return exec ? 0755 : 0644;
 }
 
 int rb_path_excluded(const struct rb_exclude *ex, const char *relpath)
@@ -302,8 +318,8 @@ void rb_manifest_release(struct rb_manifest *m)
 	rb_manifest_init(m);
 }
 
-void rb_manifest_add(struct rb_manifest *m, const char *path,
-		     const char *hash)
+struct rb_manifest_entry *rb_manifest_add(struct rb_manifest *m,
+					  const char *path, const char *hash)
 {
 	struct rb_manifest_entry *e;
 
@@ -312,6 +328,8 @@ void rb_manifest_add(struct rb_manifest *m, const char *path,
 	e->path = xstrdup(path);
 	memcpy(e->hash, hash, RB_SHA256_HEX - 1);
 	e->hash[RB_SHA256_HEX - 1] = '\0';
+	e->mode = -1;
+	return e;
 }
 
 static int cmp_manifest_entry(const void *a, const void *b)
@@ -333,7 +351,7 @@ const char *rb_manifest_sort(struct rb_manifest *m)
 const struct rb_manifest_entry *rb_manifest_find(const struct rb_manifest *m,
 						 const char *path)
 {
-	struct rb_manifest_entry key = { (char *)path, "" };
+	struct rb_manifest_entry key = { (char *)path, "", -1 };
 
 	if (!m->nr)
 		return NULL;
@@ -475,12 +493,97 @@ int rb_manifest_parse(struct rb_manifest *m, const char *name,
 	return 0;
 }
 
+char *rb_modes_format(const struct rb_manifest *m)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < m->nr; i++)
+		sb_addf(&sb, "%04o %s\n", (unsigned)m->v[i].mode & 07777,
+			m->v[i].path);
+	return sb_detach(&sb);
+}
+
+int rb_modes_parse(struct rb_manifest *m, const char *name,
+		   const char *text, size_t len, struct rb_error *err)
+{
+	static const char zero[RB_SHA256_HEX];
+	const char *p = text, *end = text + len;
+	const char *dup;
+	size_t lineno = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		size_t n = (size_t)(eol - p);
+		const char *why;
+		char *path;
+		int mode = 0;
+
+		lineno++;
+		if (n < 6 || p[4] != ' ')
+			return rb_fail(err, "%s:%zu: malformed line, expected '<mode> <path>'",
+				       name, lineno);
+		for (int i = 0; i < 4; i++) {
+			if (p[i] < '0' || p[i] > '7')
+				return rb_fail(err, "%s:%zu: malformed mode", name,
+					       lineno);
+			mode = mode * 8 + (p[i] - '0');
+		}
+		why = bad_manifest_path(p + 5, n - 5);
+		if (why)
+			return rb_fail(err, "%s:%zu: %s", name, lineno, why);
+		path = xstrndup(p + 5, n - 5);
+		rb_manifest_add(m, path, zero)->mode = mode;
+		free(path);
+		p = nl ? nl + 1 : end;
+	}
+	dup = rb_manifest_sort(m);
+	if (dup)
+		return rb_fail(err, "%s: '%s' is listed more than once", name, dup);
+	return 0;
+}
+
+/*
+ * The MODES of the files below root that ex leaves in, MODES itself
+ * (modes_rel) included, whether or not it is there yet.
+ */
+static int modes_of_tree(struct rb_manifest *modes, const char *root,
+			 const struct rb_exclude *ex, const char *modes_rel,
+			 struct rb_error *err)
+{
+	static const char zero[RB_SHA256_HEX];
+	struct rb_tree t = RB_TREE_INIT;
+	int ret = -1;
+
+	if (rb_tree_list(&t, root, ex, err) < 0)
+		goto out;
+	for (size_t i = 0; i < t.nr; i++) {
+		mode_t mode = t.v[i].mode;
+
+		if (S_ISDIR(mode) || S_ISLNK(mode) || !strcmp(t.v[i].path, modes_rel))
+			continue;
+		if (!S_ISREG(mode)) {
+			rb_fail(err, "'%s' in '%s' is not a regular file, directory or symlink",
+				t.v[i].path, root);
+			goto out;
+		}
+		rb_manifest_add(modes, t.v[i].path, zero)->mode =
+			(int)rb_normal_mode(mode);
+	}
+	rb_manifest_add(modes, modes_rel, zero)->mode = 0644;
+	rb_manifest_sort(modes);
+	ret = 0;
+out:
+	rb_tree_release(&t);
+	return ret;
+}
+
 int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
 		      struct rb_error *err)
 {
-	struct rb_manifest m = RB_MANIFEST_INIT;
+	struct rb_manifest m = RB_MANIFEST_INIT, modes = RB_MANIFEST_INIT;
 	struct rb_exclude ex = { vsn, NULL, 0 };
-	char *dir = NULL, *path = NULL, *text = NULL;
+	char *dir = NULL, *path = NULL, *text = NULL, *modes_rel = NULL;
 	int ret = -1;
 
 	if (!*vsn || strchr(vsn, '/') || !strcmp(vsn, ".") || !strcmp(vsn, "..")) {
@@ -492,8 +595,28 @@ int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
 		rb_fail(err, "'%s' is not a directory", dir);
 		goto out;
 	}
+	modes_rel = xasprintf("releases/%s/MODES", vsn);
+	if (modes_of_tree(&modes, root, &ex, modes_rel, err) < 0)
+		goto out;
+	text = rb_modes_format(&modes);
+	path = path_join(root, modes_rel);
+	if (write_file(path, text, strlen(text), 0644, err) < 0)
+		goto out;
+	free(text);
+	free(path);
+	text = path = NULL;
+
 	if (rb_manifest_build(&m, root, &ex, err) < 0)
 		goto out;
+	/* MODES must name exactly the files SHA256SUMS does. */
+	for (size_t i = 0; i < m.nr || i < modes.nr; i++) {
+		if (i >= m.nr || i >= modes.nr ||
+		    strcmp(m.v[i].path, modes.v[i].path)) {
+			rb_fail(err, "'%s' changed while its manifest was written",
+				root);
+			goto out;
+		}
+	}
 	text = rb_manifest_format(&m);
 	path = path_join(dir, "SHA256SUMS");
 	if (write_file(path, text, strlen(text), 0644, err) < 0)
@@ -502,9 +625,11 @@ int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
 		*nr_files = m.nr;
 	ret = 0;
 out:
+	free(modes_rel);
 	free(text);
 	free(path);
 	free(dir);
+	rb_manifest_release(&modes);
 	rb_manifest_release(&m);
 	return ret;
 }
@@ -522,14 +647,35 @@ const char *rb_problem_kind_name(enum rb_problem_kind kind)
 		return "duplicate";
 	case RB_PROBLEM_UNSAFE:
 		return "unsafe";
+	case RB_PROBLEM_MODE:
+		return "mode";
+	case RB_PROBLEM_SIGNATURE:
+		return "signature";
 	}
 	return "problem";
+}
+
+const char *rb_sig_status_name(enum rb_sig_status s)
+{
+	switch (s) {
+	case RB_SIG_UNCHECKED:
+		return "unchecked";
+	case RB_SIG_VALID:
+		return "valid";
+	case RB_SIG_INVALID:
+		return "invalid";
+	case RB_SIG_MISSING:
+		return "missing";
+	}
+	return "unchecked";
 }
 
 void rb_verify_result_init(struct rb_verify_result *res)
 {
 	res->manifest = NULL;
 	res->nr_files = 0;
+	res->modes = 0;
+	res->signature = RB_SIG_UNCHECKED;
 	res->problems = NULL;
 	res->nr_problems = res->alloc = 0;
 }
@@ -543,13 +689,24 @@ void rb_verify_result_release(struct rb_verify_result *res)
 	rb_verify_result_init(res);
 }
 
+static struct rb_problem *add_problem(struct rb_verify_result *res,
+				      enum rb_problem_kind kind,
+				      const char *path)
+{
+	struct rb_problem *p;
+
+	ALLOC_GROW(res->problems, res->nr_problems + 1, res->alloc);
+	p = &res->problems[res->nr_problems++];
+	p->kind = kind;
+	p->path = xstrdup(path);
+	p->mode = p->expected = 0;
+	return p;
+}
+
 void rb_verify_add_problem(struct rb_verify_result *res,
 			   enum rb_problem_kind kind, const char *path)
 {
-	ALLOC_GROW(res->problems, res->nr_problems + 1, res->alloc);
-	res->problems[res->nr_problems].kind = kind;
-	res->problems[res->nr_problems].path = xstrdup(path);
-	res->nr_problems++;
+	add_problem(res, kind, path);
 }
 
 void rb_manifest_compare(const struct rb_manifest *expected,
@@ -584,77 +741,227 @@ void rb_manifest_compare(const struct rb_manifest *expected,
 	res->nr_files = expected->nr;
 }
 
-/* releases/<vsn>/SHA256SUMS, or the only one there is when vsn is NULL. */
-static int find_dir_manifest(const char *root, const char *vsn, char **out,
-			     struct rb_error *err)
+/* "releases/<vsn>/NAME" beside manifest ("releases/<vsn>/SHA256SUMS"). */
+static char *beside_manifest(const char *manifest, const char *name)
+{
+	const char *slash = strrchr(manifest, '/');
+	size_t n = slash ? (size_t)(slash - manifest) + 1 : 0;
+
+	return xasprintf("%.*s%s", (int)n, manifest, name);
+}
+
+int rb_verify_modes(const struct rb_manifest *expected,
+		    const struct rb_manifest *found, const char *manifest,
+		    const char *text, size_t len, struct rb_verify_result *res,
+		    struct rb_error *err)
+{
+	struct rb_manifest modes = RB_MANIFEST_INIT;
+	const struct rb_manifest_entry *listed;
+	char *path = beside_manifest(manifest, "MODES");
+	char hex[RB_SHA256_HEX];
+	int ret = -1;
+
+	listed = rb_manifest_find(expected, path);
+	if (!listed || !text) {
+		ret = 0;
+		goto out;
+	}
+	if (rb_sha256_buf(text, len, hex, err) < 0)
+		goto out;
+	if (strcmp(hex, listed->hash)) {
+		ret = 0;
+		goto out;
+	}
+	if (rb_modes_parse(&modes, path, text, len, err) < 0)
+		goto out;
+	for (size_t i = 0; i < found->nr; i++) {
+		const struct rb_manifest_entry *f = &found->v[i];
+		const struct rb_manifest_entry *m;
+		struct rb_problem *p;
+
+		if (f->mode < 0 || !(m = rb_manifest_find(&modes, f->path)) ||
+		    f->mode == m->mode)
+			continue;
+		p = add_problem(res, RB_PROBLEM_MODE, f->path);
+		p->mode = (unsigned)f->mode;
+		p->expected = (unsigned)m->mode;
+	}
+	res->modes = 1;
+	ret = 0;
+out:
+	rb_manifest_release(&modes);
+	free(path);
+	return ret;
+}
+
+int rb_verify_signature(const struct rb_key *pubkey, const char *manifest,
+			const char *text, size_t len, const void *sig,
+			size_t siglen, struct rb_verify_result *res,
+			struct rb_error *err)
+{
+	char *path;
+	int r;
+
+	res->signature = RB_SIG_UNCHECKED;
+	if (!pubkey)
+		return 0;
+	path = xasprintf("%s.sig", manifest);
+	if (!sig) {
+		res->signature = RB_SIG_MISSING;
+	} else {
+		r = rb_sig_check(pubkey, text, len, sig, siglen, err);
+		if (r < 0) {
+			free(path);
+			return -1;
+		}
+		res->signature = r ? RB_SIG_VALID : RB_SIG_INVALID;
+	}
+	if (res->signature != RB_SIG_VALID)
+		add_problem(res, RB_PROBLEM_SIGNATURE, path);
+	free(path);
+	return 0;
+}
+
+static int has_manifest(const char *root, const char *vsn)
+{
+	char *full = xasprintf("%s/releases/%s/SHA256SUMS", root, vsn);
+	struct stat st;
+	int r = !lstat(full, &st) && S_ISREG(st.st_mode);
+
+	free(full);
+	return r;
+}
+
+/* The release version releases/start_erl.data names, or NULL. */
+static char *start_erl_vsn(const char *root)
+{
+	char *path = path_join(root, "releases/start_erl.data");
+	char *text = NULL, *vsn = NULL;
+	const char *p, *q;
+
+	if (!is_file(path) || read_file(path, &text, NULL, NULL) < 0)
+		goto out;
+	/* "<erts vsn> <release vsn>\n" */
+	p = text + strcspn(text, " \t\n");
+	p += strspn(p, " \t");
+	q = p + strcspn(p, " \t\r\n");
+	if (q > p && !memchr(p, '/', (size_t)(q - p)))
+		vsn = xstrndup(p, (size_t)(q - p));
+	if (vsn && (!strcmp(vsn, ".") || !strcmp(vsn, ".."))) {
+		free(vsn);
+		vsn = NULL;
+	}
+out:
+	free(text);
+	free(path);
+	return vsn;
+}
+
+/*
+ * The version to check: vsn if given, else the one start_erl.data
+ * names if it has a manifest, else the only one with a manifest.
+ */
+static int find_dir_version(const char *root, const char *vsn, char **out,
+			    struct rb_error *err)
 {
 	struct strvec names = STRVEC_INIT, found = STRVEC_INIT;
 	char *releases = path_join(root, "releases");
+	char *booted = NULL;
 	int ret = -1;
 
 	if (vsn) {
-		char *rel = xasprintf("releases/%s/SHA256SUMS", vsn);
-		char *full = path_join(root, rel);
-		struct stat st;
-
-		if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
-			rb_fail(err, "no '%s' in '%s'", rel, root);
-			free(rel);
+		if (!*vsn || strchr(vsn, '/') || !strcmp(vsn, ".") ||
+		    !strcmp(vsn, "..")) {
+			rb_fail(err, "invalid release version '%s'", vsn);
+		} else if (!has_manifest(root, vsn)) {
+			rb_fail(err, "no 'releases/%s/SHA256SUMS' in '%s'", vsn, root);
 		} else {
-			*out = rel;
+			*out = xstrdup(vsn);
 			ret = 0;
 		}
-		free(full);
 		goto out;
 	}
 	if (!is_dir(releases)) {
 		rb_fail(err, "'%s' is not a release: no releases directory", root);
 		goto out;
 	}
+	booted = start_erl_vsn(root);
+	if (booted && has_manifest(root, booted)) {
+		*out = booted;
+		booted = NULL;
+		ret = 0;
+		goto out;
+	}
 	if (list_dir(releases, &names, err) < 0)
 		goto out;
-	for (size_t i = 0; i < names.nr; i++) {
-		char *full = xasprintf("%s/%s/SHA256SUMS", releases, names.v[i]);
-		struct stat st;
-
-		if (!lstat(full, &st) && S_ISREG(st.st_mode))
-			strvec_pushf(&found, "releases/%s/SHA256SUMS", names.v[i]);
-		free(full);
-	}
+	for (size_t i = 0; i < names.nr; i++)
+		if (has_manifest(root, names.v[i]))
+			strvec_push(&found, names.v[i]);
 	if (!found.nr) {
 		rb_fail(err, "no releases/<vsn>/SHA256SUMS in '%s'", root);
 		goto out;
 	}
 	if (found.nr > 1) {
-		rb_fail(err, "several manifests in '%s': '%s' and '%s'", root,
-			found.v[0], found.v[1]);
+		rb_fail(err, "several manifests in '%s' ('releases/%s/SHA256SUMS' and "
+			"'releases/%s/SHA256SUMS') and releases/start_erl.data names neither",
+			root, found.v[0], found.v[1]);
 		goto out;
 	}
 	*out = xstrdup(found.v[0]);
 	ret = 0;
 out:
+	free(booted);
 	strvec_clear(&found);
 	strvec_clear(&names);
 	free(releases);
 	return ret;
 }
 
-int rb_verify_dir(const char *root, const char *vsn,
-		  struct rb_verify_result *res, struct rb_error *err)
+/*
+ * Read root/rel if it is a regular file (not followed): 0 with *text
+ * set, 0 with *text NULL when there is none, -1 on a read error.
+ */
+static int read_if_file(const char *root, const char *rel, char **text,
+			size_t *len, struct rb_error *err)
+{
+	char *full = path_join(root, rel);
+	struct stat st;
+	int ret = 0;
+
+	*text = NULL;
+	*len = 0;
+	if (!lstat(full, &st) && S_ISREG(st.st_mode))
+		ret = read_file(full, text, len, err);
+	free(full);
+	return ret;
+}
+
+int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
+		       struct rb_verify_result *res, struct rb_error *err)
 {
 	struct rb_manifest expected = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
 	struct rb_tree t = RB_TREE_INIT;
 	struct rb_exclude ex = { NULL, NULL, 0 };
-	char *manifest = NULL, *full = NULL, *text = NULL;
-	size_t len;
+	char *vsn = NULL, *manifest = NULL, *modes_rel = NULL, *sig_rel = NULL;
+	char *text = NULL, *modes = NULL, *sig = NULL;
+	size_t len = 0, modes_len = 0, sig_len = 0;
 	int ret = -1;
 
-	if (find_dir_manifest(root, vsn, &manifest, err) < 0)
+	if (find_dir_version(root, opts ? opts->vsn : NULL, &vsn, err) < 0)
 		goto out;
-	full = path_join(root, manifest);
-	if (read_file(full, &text, &len, err) < 0 ||
-	    rb_manifest_parse(&expected, manifest, text, len, err) < 0)
+	manifest = xasprintf("releases/%s/SHA256SUMS", vsn);
+	modes_rel = beside_manifest(manifest, "MODES");
+	sig_rel = xasprintf("%s.sig", manifest);
+	if (read_if_file(root, manifest, &text, &len, err) < 0)
 		goto out;
+	if (!text) {
+		rb_fail(err, "no '%s' in '%s'", manifest, root);
+		goto out;
+	}
+	if (rb_manifest_parse(&expected, manifest, text, len, err) < 0)
+		goto out;
+	/* Other versions' releases/<v>/ (kept for upgrades) are not ours. */
+	ex.vsn = vsn;
 	if (rb_tree_list(&t, root, &ex, err) < 0)
 		goto out;
 	for (size_t i = 0; i < t.nr; i++) {
@@ -674,9 +981,19 @@ int rb_verify_dir(const char *root, const char *vsn,
 		free(file);
 		if (r < 0)
 			goto out;
-		rb_manifest_add(&found, t.v[i].path, hex);
+		rb_manifest_add(&found, t.v[i].path, hex)->mode =
+			(int)(mode & 07777);
 	}
 	rb_manifest_compare(&expected, &found, res);
+	if (read_if_file(root, modes_rel, &modes, &modes_len, err) < 0 ||
+	    rb_verify_modes(&expected, &found, manifest, modes, modes_len, res,
+			    err) < 0)
+		goto out;
+	if (opts && opts->pubkey &&
+	    (read_if_file(root, sig_rel, &sig, &sig_len, err) < 0 ||
+	     rb_verify_signature(opts->pubkey, manifest, text, len, sig, sig_len,
+				 res, err) < 0))
+		goto out;
 	free(res->manifest);
 	res->manifest = manifest;
 	manifest = NULL;
@@ -685,8 +1002,20 @@ out:
 	rb_tree_release(&t);
 	rb_manifest_release(&found);
 	rb_manifest_release(&expected);
+	free(sig);
+	free(modes);
 	free(text);
-	free(full);
+	free(sig_rel);
+	free(modes_rel);
 	free(manifest);
+	free(vsn);
 	return ret;
+}
+
+int rb_verify_dir(const char *root, const char *vsn,
+		  struct rb_verify_result *res, struct rb_error *err)
+{
+	struct rb_verify_opts opts = { NULL, vsn };
+
+	return rb_verify_dir_opts(root, &opts, res, err);
 }

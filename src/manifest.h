@@ -19,6 +19,12 @@
  * cover the same bytes twice, or bytes outside the release.  A release
  * normally has none (copy_tree() follows them); install refuses links
  * that lead outside.  Directories are implied by the paths.
+ *
+ * sha256sum's format cannot carry file modes, so releases/<vsn>/MODES
+ * does: "<4 octal digits> <path>\n" (e.g. "0755 bin/shop"), the modes
+ * rb_normal_mode() gives (what the tarball stores), for the same paths
+ * as SHA256SUMS, sorted the same way.  MODES lists itself; SHA256SUMS
+ * lists MODES, so MODES is hash-protected (and signed with SHA256SUMS).
  */
 
 #define RB_SHA256_HEX 65 /* 64 hex digits and a NUL */
@@ -72,6 +78,14 @@ int rb_path_excluded(const struct rb_exclude *ex, const char *relpath);
 /* Whether relpath is "releases/<something>/SHA256SUMS". */
 int rb_is_manifest_path(const char *relpath);
 
+/*
+ * The mode a release file is stored with (type bits of st_mode count):
+ * directories 0755, symlinks 0777; files 0755 if any execute bit is
+ * set, else 0644, but a file neither group nor others may read stays
+ * private (0700 or 0600).  Never setuid, setgid or sticky.
+ */
+mode_t rb_normal_mode(mode_t st_mode);
+
 /* One thing found under a release root (lstat, not followed). */
 struct rb_tree_entry {
 	char *path;  /* relative to the root, no "./", no trailing '/' */
@@ -101,6 +115,7 @@ void rb_tree_release(struct rb_tree *t);
 struct rb_manifest_entry {
 	char *path;
 	char hash[RB_SHA256_HEX];
+	int mode; /* permission bits found or listed; -1 not known */
 };
 
 /* A list of (path, hash); rb_manifest_release() frees the entries. */
@@ -113,8 +128,9 @@ struct rb_manifest {
 
 void rb_manifest_init(struct rb_manifest *m);
 void rb_manifest_release(struct rb_manifest *m);
-void rb_manifest_add(struct rb_manifest *m, const char *path,
-		     const char *hash);
+/* Add (path, hash) with mode -1; the entry is valid until the next add. */
+struct rb_manifest_entry *rb_manifest_add(struct rb_manifest *m,
+					  const char *path, const char *hash);
 /* Sort bytewise by path; returns the first duplicated path or NULL. */
 const char *rb_manifest_sort(struct rb_manifest *m);
 /* Look a path up in a sorted manifest. */
@@ -141,9 +157,21 @@ char *rb_manifest_format(const struct rb_manifest *m);
 int rb_manifest_parse(struct rb_manifest *m, const char *name,
 		      const char *text, size_t len, struct rb_error *err);
 
+/* The MODES text of a manifest's entries ("%04o %s\n" each). */
+char *rb_modes_format(const struct rb_manifest *m);
+
 /*
- * Build the manifest of the release at root and write it to
- * root/releases/<vsn>/SHA256SUMS (mode 0644).  If nr_files is not
+ * Parse MODES text into m: entries with their mode (hash empty),
+ * sorted.  Rejects what rb_manifest_parse() does, and modes that are
+ * not four octal digits.  m must be initialised; release it either way.
+ */
+int rb_modes_parse(struct rb_manifest *m, const char *name,
+		   const char *text, size_t len, struct rb_error *err);
+
+/*
+ * Write root/releases/<vsn>/MODES, then build the manifest of the
+ * release at root (MODES included) and write it to
+ * root/releases/<vsn>/SHA256SUMS; both mode 0644.  If nr_files is not
  * NULL it receives the number of files listed.
  */
 int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
@@ -156,15 +184,30 @@ enum rb_problem_kind {
 	RB_PROBLEM_CHANGED,   /* content differs from its hash */
 	RB_PROBLEM_DUPLICATE, /* an archive holds the path more than once */
 	RB_PROBLEM_UNSAFE,    /* absolute path, "..", or a special file */
+	RB_PROBLEM_MODE,      /* permission bits differ from MODES */
+	RB_PROBLEM_SIGNATURE, /* SHA256SUMS.sig missing or not valid */
 };
 
-/* "missing", "extra", "changed", "duplicate", "unsafe". */
+/* "missing", "extra", "changed", "duplicate", "unsafe", "mode", "signature". */
 const char *rb_problem_kind_name(enum rb_problem_kind kind);
 
 struct rb_problem {
 	enum rb_problem_kind kind;
-	char *path;
+	char *path;        /* for a signature, the .sig file's */
+	unsigned mode;     /* RB_PROBLEM_MODE: the mode found */
+	unsigned expected; /* RB_PROBLEM_MODE: the mode MODES lists */
 };
+
+/* What became of the signature check. */
+enum rb_sig_status {
+	RB_SIG_UNCHECKED, /* no key given */
+	RB_SIG_VALID,
+	RB_SIG_INVALID,   /* wrong key, corrupted, or SHA256SUMS changed */
+	RB_SIG_MISSING,   /* no releases/<vsn>/SHA256SUMS.sig */
+};
+
+/* "unchecked", "valid", "invalid", "missing". */
+const char *rb_sig_status_name(enum rb_sig_status s);
 
 /*
  * The outcome of checking a tarball or a release directory against the
@@ -174,6 +217,8 @@ struct rb_problem {
 struct rb_verify_result {
 	char *manifest;   /* "releases/<vsn>/SHA256SUMS" that was used */
 	size_t nr_files;  /* files listed in it */
+	int modes;        /* modes were checked against releases/<vsn>/MODES */
+	enum rb_sig_status signature;
 	struct rb_problem *problems; /* in path order per kind of check */
 	size_t nr_problems;
 	size_t alloc;
@@ -183,6 +228,16 @@ void rb_verify_result_init(struct rb_verify_result *res);
 void rb_verify_result_release(struct rb_verify_result *res);
 void rb_verify_add_problem(struct rb_verify_result *res,
 			   enum rb_problem_kind kind, const char *path);
+
+struct rb_key;
+
+/* How rb_verify_dir_opts() and rb_verify_tarball_opts() check. */
+struct rb_verify_opts {
+	/* Check releases/<vsn>/SHA256SUMS.sig with it; NULL: not checked. */
+	const struct rb_key *pubkey;
+	/* Directories: the version to check; NULL: see rb_verify_dir_opts(). */
+	const char *vsn;
+};
 
 /*
  * Compare what was found (sorted, without the manifest itself and
@@ -195,12 +250,47 @@ void rb_manifest_compare(const struct rb_manifest *expected,
 			 struct rb_verify_result *res);
 
 /*
- * Check a release directory against its releases/<vsn>/SHA256SUMS
- * (vsn NULL: the only one there is).  The tarballs, sidecars and
- * signatures are ignored as rb_path_excluded() says; symlinks are not
- * checked.  Returns 0 when the check ran (see res->nr_problems), -1
- * when it could not (no or malformed manifest, unreadable tree).
+ * The mode check, after rb_manifest_compare(): when expected lists
+ * releases/<vsn>/MODES (beside manifest, its path) and text, the MODES
+ * that was found (NULL: none), has the hash expected gives it, each
+ * found file whose mode differs from the one MODES lists is a mode
+ * problem, and res->modes is set.  A release without MODES (older
+ * builds) is not checked; a MODES that does not match its hash is
+ * already a changed or missing problem and is not trusted.  -1 only
+ * for a MODES that matches its hash but is malformed.
  */
+int rb_verify_modes(const struct rb_manifest *expected,
+		    const struct rb_manifest *found, const char *manifest,
+		    const char *text, size_t len, struct rb_verify_result *res,
+		    struct rb_error *err);
+
+/*
+ * The signature check: sig (siglen bytes; NULL: there is none) over
+ * the manifest's bytes, with pubkey (NULL: res->signature stays
+ * unchecked).  Sets res->signature; a missing or invalid signature is
+ * also a signature problem naming releases/<vsn>/SHA256SUMS.sig.
+ */
+int rb_verify_signature(const struct rb_key *pubkey, const char *manifest,
+			const char *text, size_t len, const void *sig,
+			size_t siglen, struct rb_verify_result *res,
+			struct rb_error *err);
+
+/*
+ * Check a release directory against one releases/<vsn>/SHA256SUMS,
+ * its MODES when there is one, and with opts->pubkey its signature.
+ * The version is opts->vsn, else the one releases/start_erl.data
+ * names when it has a manifest (an installed release after upgrades,
+ * a build directory after a version bump), else the only one there
+ * is.  Other versions' releases/<v>/ directories are no part of it.
+ * The tarballs, sidecars and signatures are ignored as
+ * rb_path_excluded() says; symlinks are not checked.  Returns 0 when
+ * the check ran (see res->nr_problems), -1 when it could not (no or
+ * malformed manifest, unreadable tree).  opts may be NULL.
+ */
+int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
+		       struct rb_verify_result *res, struct rb_error *err);
+
+/* rb_verify_dir_opts() with only a version (may be NULL). */
 int rb_verify_dir(const char *root, const char *vsn,
 		  struct rb_verify_result *res, struct rb_error *err);
 

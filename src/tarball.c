@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sign.h"
+
 /* A manifest bigger than this is not a manifest. */
 #define MAX_MANIFEST_SIZE (64 * 1024 * 1024)
 
@@ -75,20 +77,6 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf,
 		return -1;
 	}
 	return (la_ssize_t)len;
-}
-
-static mode_t normal_mode(mode_t mode)
-{
-	int exec = (mode & 0111) != 0;
-
-	if (S_ISDIR(mode))
-		return 0755;
-	if (S_ISLNK(mode))
-		return 0777;
-	/* Neither group nor others may read: a secret, keep it so. */
-	if (!(mode & 0044))
-		return exec ? 0700 : 0600;
-	return exec ? 0755 : 0644;
 }
 
 static int set_format(struct archive *a, enum rb_compression c,
@@ -193,7 +181,7 @@ static int add_entry(struct archive *a, const char *root,
 	archive_entry_set_mtime(e, (time_t)epoch, 0);
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
-	archive_entry_set_perm(e, normal_mode(te->mode));
+	archive_entry_set_perm(e, rb_normal_mode(te->mode));
 	if (S_ISDIR(te->mode)) {
 		archive_entry_set_filetype(e, AE_IFDIR);
 	} else if (S_ISLNK(te->mode)) {
@@ -483,6 +471,70 @@ static int is_sig(const char *path)
 	return has_suffix(path, ".sig");
 }
 
+/*
+ * Whether verify keeps path's bytes: releases/<vsn>/SHA256SUMS, MODES
+ * and SHA256SUMS.sig, needed once the stream has gone by.
+ */
+static int kept_name(const char *path)
+{
+	const char *rest, *slash;
+
+	if (!has_prefix(path, "releases/"))
+		return 0;
+	rest = path + strlen("releases/");
+	slash = strchr(rest, '/');
+	if (!slash || slash == rest || strchr(slash + 1, '/'))
+		return 0;
+	return !strcmp(slash + 1, "SHA256SUMS") || !strcmp(slash + 1, "MODES") ||
+	       !strcmp(slash + 1, RB_SIG_NAME);
+}
+
+/* Entries whose bytes verify keeps; a later entry of a path replaces it. */
+struct kept {
+	char *path;
+	struct strbuf data;
+};
+
+struct kept_list {
+	struct kept *v;
+	size_t nr;
+	size_t alloc;
+};
+
+static struct kept *kept_find(const struct kept_list *k, const char *path)
+{
+	for (size_t i = 0; i < k->nr; i++)
+		if (!strcmp(k->v[i].path, path))
+			return &k->v[i];
+	return NULL;
+}
+
+/* An empty buffer for path's bytes. */
+static struct strbuf *kept_slot(struct kept_list *k, const char *path)
+{
+	struct kept *e = kept_find(k, path);
+
+	if (!e) {
+		ALLOC_GROW(k->v, k->nr + 1, k->alloc);
+		e = &k->v[k->nr++];
+		e->path = xstrdup(path);
+		sb_init(&e->data);
+	}
+	sb_reset(&e->data);
+	return &e->data;
+}
+
+static void kept_release(struct kept_list *k)
+{
+	for (size_t i = 0; i < k->nr; i++) {
+		free(k->v[i].path);
+		sb_release(&k->v[i].data);
+	}
+	free(k->v);
+	k->v = NULL;
+	k->nr = k->alloc = 0;
+}
+
 /* The hash of a regular entry, read to its end. */
 static int hash_entry(struct archive *a, const char *tarball,
 		      const char *path, char hex[RB_SHA256_HEX],
@@ -554,7 +606,7 @@ static void last_of_each(const struct rb_manifest *m, int skip,
 		if (res && j - i > 1)
 			rb_verify_add_problem(res, RB_PROBLEM_DUPLICATE, e->path);
 		if (!skip || (!rb_is_manifest_path(e->path) && !is_sig(e->path)))
-			rb_manifest_add(out, e->path, e->hash);
+			rb_manifest_add(out, e->path, e->hash)->mode = e->mode;
 		i = j;
 	}
 	free(idx);
@@ -570,17 +622,65 @@ static const char *link_target_hash(const struct rb_manifest *files,
 	return NULL;
 }
 
-int rb_verify_tarball(const char *tarball, struct rb_verify_result *res,
-		      struct rb_error *err)
+/* Read one regular or hard link entry: its hash, its bytes if kept. */
+static int read_file_entry(struct archive *a, struct archive_entry *e,
+			   const char *tarball, const char *path,
+			   struct rb_manifest *files, struct kept_list *kept,
+			   struct rb_verify_result *res, struct rb_error *err)
+{
+	const char *hardlink = archive_entry_hardlink(e);
+	struct strbuf *keep = kept_name(path) ? kept_slot(kept, path) : NULL;
+	char hex[RB_SHA256_HEX];
+	char *target = NULL;
+	int ret = -1;
+
+	if (hardlink) {
+		const char *h;
+
+		target = entry_path(hardlink);
+		h = target ? link_target_hash(files, target) : NULL;
+		if (h && archive_entry_size(e) == 0) {
+			/* h points into files, which may move. */
+			struct kept *k = kept_find(kept, target);
+
+			memcpy(hex, h, RB_SHA256_HEX);
+			if (keep && k)
+				sb_add(keep, k->data.buf ? k->data.buf : "",
+				       k->data.len);
+			goto add;
+		}
+		if (!h && archive_entry_size(e) == 0) {
+			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE, path);
+			ret = 0;
+			goto out;
+		}
+		/* A hard link with its own data (pax): read as a file. */
+	}
+	if (hash_entry(a, tarball, path, hex, keep, err) < 0)
+		goto out;
+add:
+	rb_manifest_add(files, path, hex)->mode =
+		(int)(archive_entry_perm(e) & 07777);
+	ret = 0;
+out:
+	free(target);
+	return ret;
+}
+
+int rb_verify_tarball_opts(const char *tarball,
+			   const struct rb_verify_opts *opts,
+			   struct rb_verify_result *res, struct rb_error *err)
 {
 	/* files: every regular entry; all: every path, for duplicates. */
 	struct rb_manifest files = RB_MANIFEST_INIT, all = RB_MANIFEST_INIT;
 	struct rb_manifest expected = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
-	struct strbuf text = STRBUF_INIT;
 	struct strvec manifests = STRVEC_INIT;
+	struct kept_list kept = { NULL, 0, 0 };
+	const struct kept *text, *modes, *sig;
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	static const char zero[RB_SHA256_HEX];
+	char *modes_path = NULL, *sig_path = NULL;
 	int r, ret = -1;
 
 	if (!a) {
@@ -597,11 +697,8 @@ int rb_verify_tarball(const char *tarball, struct rb_verify_result *res,
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
 		const char *raw = archive_entry_pathname(e);
-		const char *hardlink = archive_entry_hardlink(e);
 		mode_t type = archive_entry_filetype(e);
-		char hex[RB_SHA256_HEX];
 		char *path = entry_path(raw);
-		int manifest;
 
 		if (!path) {
 			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE,
@@ -617,41 +714,14 @@ int rb_verify_tarball(const char *tarball, struct rb_verify_result *res,
 			continue;
 		}
 		rb_manifest_add(&all, path, zero);
-		manifest = rb_is_manifest_path(path);
-		if (hardlink) {
-			char *target = entry_path(hardlink);
-			const char *h = target ? link_target_hash(&files, target)
-					       : NULL;
-
-			if (!h && archive_entry_size(e) == 0) {
-				rb_verify_add_problem(res, RB_PROBLEM_UNSAFE,
-						      path);
-			} else if (!h || archive_entry_size(e) > 0) {
-				/* A hard link with its own data (pax). */
-				if (hash_entry(a, tarball, path, hex, NULL,
-					       err) < 0) {
-					free(target);
-					free(path);
-					goto out;
-				}
-				rb_manifest_add(&files, path, hex);
-			} else {
-				/* h points into files, which may move. */
-				memcpy(hex, h, RB_SHA256_HEX);
-				rb_manifest_add(&files, path, hex);
-			}
-			if (manifest)
-				strvec_push(&manifests, path);
-			free(target);
-		} else if (type == AE_IFREG) {
-			if (hash_entry(a, tarball, path, hex,
-				       manifest && !manifests.nr ? &text : NULL,
-				       err) < 0) {
+		if (archive_entry_hardlink(e) || type == AE_IFREG) {
+			if (read_file_entry(a, e, tarball, path, &files, &kept,
+					    res, err) < 0) {
 				free(path);
 				goto out;
 			}
-			rb_manifest_add(&files, path, hex);
-			if (manifest)
+			if (rb_is_manifest_path(path) &&
+			    !strvec_contains(&manifests, path))
 				strvec_push(&manifests, path);
 		} else if (type != AE_IFDIR && type != AE_IFLNK) {
 			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE, path);
@@ -673,26 +743,56 @@ int rb_verify_tarball(const char *tarball, struct rb_verify_result *res,
 			manifests.v[0], manifests.v[1]);
 		goto out;
 	}
-	if (rb_manifest_parse(&expected, manifests.v[0], sb_str(&text),
-			      text.len, err) < 0)
+	text = kept_find(&kept, manifests.v[0]);
+	if (!text || rb_manifest_parse(&expected, manifests.v[0],
+				       sb_str(&text->data), text->data.len,
+				       err) < 0) {
+		if (!text)
+			rb_fail(err, "'%s': cannot read '%s'", tarball,
+				manifests.v[0]);
 		goto out;
+	}
 
 	/* Reports duplicates; found is only a by-product here. */
 	last_of_each(&all, 0, &found, res);
 	rb_manifest_release(&found);
 	last_of_each(&files, 1, &found, NULL);
 	rb_manifest_compare(&expected, &found, res);
+
+	modes_path = xstrdup(manifests.v[0]);
+	strcpy(strrchr(modes_path, '/') + 1, "MODES");
+	modes = kept_find(&kept, modes_path);
+	if (rb_verify_modes(&expected, &found, manifests.v[0],
+			    modes ? sb_str(&modes->data) : NULL,
+			    modes ? modes->data.len : 0, res, err) < 0)
+		goto out;
+	sig_path = xasprintf("%s.sig", manifests.v[0]);
+	sig = kept_find(&kept, sig_path);
+	if (opts && opts->pubkey &&
+	    rb_verify_signature(opts->pubkey, manifests.v[0],
+				sb_str(&text->data), text->data.len,
+				sig ? sb_str(&sig->data) : NULL,
+				sig ? sig->data.len : 0, res, err) < 0)
+		goto out;
 	free(res->manifest);
 	res->manifest = xstrdup(manifests.v[0]);
 	ret = 0;
 out:
 	if (a)
 		archive_read_free(a);
+	free(sig_path);
+	free(modes_path);
+	kept_release(&kept);
 	strvec_clear(&manifests);
-	sb_release(&text);
 	rb_manifest_release(&found);
 	rb_manifest_release(&expected);
 	rb_manifest_release(&all);
 	rb_manifest_release(&files);
 	return ret;
+}
+
+int rb_verify_tarball(const char *tarball, struct rb_verify_result *res,
+		      struct rb_error *err)
+{
+	return rb_verify_tarball_opts(tarball, NULL, res, err);
 }

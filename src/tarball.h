@@ -72,12 +72,22 @@ int rb_tarball_make(struct rb_tarball *out, const char *root,
  * one releases/<vsn>/SHA256SUMS it holds, streaming it: nothing is
  * extracted.  Every regular file is hashed; every problem is collected
  * in res (missing, extra, changed, duplicate entries, unsafe names or
- * special files).  Symlinks and directories are not checked; the
- * manifest itself and "*.sig" files are not extra.  Returns 0 when the
- * check ran (look at res->nr_problems), -1 when it could not: the file
- * cannot be read, is truncated or corrupt, has no or several manifests,
- * or a malformed one.
+ * special files; modes that differ from releases/<vsn>/MODES when it
+ * is there; with opts->pubkey, a missing or invalid
+ * releases/<vsn>/SHA256SUMS.sig).  The bytes of SHA256SUMS, MODES and
+ * the signature are kept as they stream by; where a path occurs more
+ * than once the last one counts, as in an extraction.  Symlinks and
+ * directories are not checked; the manifest itself and "*.sig" files
+ * are not extra.  Returns 0 when the check ran (look at
+ * res->nr_problems), -1 when it could not: the file cannot be read, is
+ * truncated or corrupt, has no or several manifests, or a malformed
+ * one.  opts may be NULL; opts->vsn is not used.
  */
+int rb_verify_tarball_opts(const char *tarball,
+			   const struct rb_verify_opts *opts,
+			   struct rb_verify_result *res, struct rb_error *err);
+
+/* rb_verify_tarball_opts() without a key. */
 int rb_verify_tarball(const char *tarball, struct rb_verify_result *res,
 		      struct rb_error *err);
 

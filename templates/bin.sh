@@ -56,8 +56,23 @@ if [ -z "${RELEASE_COOKIE:-}" ]; then
 		fail "no cookie: set RELEASE_COOKIE or create $RELEASE_ROOT/releases/COOKIE"
 	RELEASE_COOKIE=$(cat "$RELEASE_ROOT/releases/COOKIE")
 fi
-RELEASE_TMP="${RELEASE_TMP:-$RELEASE_ROOT/tmp}"
-RELEASE_LOG_DIR="${RELEASE_LOG_DIR:-$RELEASE_TMP/log}"
+# Installed by "relbuild install" (ROOT/versions/<name>, beside
+# ROOT/shared): what outlives a version goes to ROOT/shared.
+INSTALL_ROOT=""
+case "$RELEASE_ROOT" in
+*/versions/*)
+	if [ -d "$RELEASE_ROOT/../../shared" ]; then
+		INSTALL_ROOT=$(CDPATH= cd -P -- "$RELEASE_ROOT/../.." && pwd -P)
+	fi
+	;;
+esac
+if [ -n "$INSTALL_ROOT" ]; then
+	RELEASE_TMP="${RELEASE_TMP:-$INSTALL_ROOT/shared/tmp}"
+	RELEASE_LOG_DIR="${RELEASE_LOG_DIR:-$INSTALL_ROOT/shared/log}"
+else
+	RELEASE_TMP="${RELEASE_TMP:-$RELEASE_ROOT/tmp}"
+	RELEASE_LOG_DIR="${RELEASE_LOG_DIR:-$RELEASE_TMP/log}"
+fi
 RELEASE_START_TIMEOUT="${RELEASE_START_TIMEOUT:-60}"
 PID_FILE="$RELEASE_TMP/$RELEASE_NAME.pid"
 # RELEASE_ROOT_DIR and REL_NAME are Distillery's names, for its scripts.
@@ -144,13 +159,17 @@ CONF_DIR="$RELEASE_TMP/$RELEASE_VSN"
 VM_ARGS="$CONF_DIR/vm.args"
 SYS_CONFIG="$CONF_DIR/sys"
 
-render_all() {
+render_sys_config() {
 	mkdir -p "$CONF_DIR" ||
 		fail "cannot create $CONF_DIR (set RELEASE_TMP to a writable directory)"
-	render_config "$REL_VSN_DIR/vm.args" "$VM_ARGS" "#" ||
-		fail "cannot start: $REL_VSN_DIR/vm.args needs the variables above"
 	render_config "$REL_VSN_DIR/sys.config" "$SYS_CONFIG.config" "%" ||
 		fail "cannot start: $REL_VSN_DIR/sys.config needs the variables above"
+}
+
+render_all() {
+	render_sys_config
+	render_config "$REL_VSN_DIR/vm.args" "$VM_ARGS" "#" ||
+		fail "cannot start: $REL_VSN_DIR/vm.args needs the variables above"
 }
 
 # run_script FILE ARGS…: a hook or custom command, as its own process, from
@@ -197,7 +216,7 @@ configure() {
 ctl() {
 	case "$1" in
 	eval | command | describe)
-		render_all
+		render_sys_config
 		set -- -config "$SYS_CONFIG" -extra "$@"
 		;;
 	*)
@@ -404,7 +423,75 @@ expressions are $( [ "$RELEASE_LANG" = elixir ] && echo Elixir || echo Erlang ).
 USAGE
 }
 
+# check_version DIR VSN: "verified", or "MODIFIED (N problems)" when a file
+# of DIR differs from releases/VSN/SHA256SUMS (content, or mode in MODES)
+# or is not listed there, as "relbuild list" says.
+check_version() {
+	(
+		cd "$1" || exit 1
+		sums="releases/$2/SHA256SUMS"
+		modes="releases/$2/MODES"
+		[ -f "$sums" ] || { echo "UNREADABLE"; exit 0; }
+		bad=$(sha256sum -c "$sums" 2>/dev/null | grep -vc ': OK$')
+		find . -type f | sed 's|^\./||' | LC_ALL=C sort > "${TMPDIR:-/tmp}/rb_files.$$"
+		extra=$(awk -v vsn="$2" '
+			FNR == NR { sub(/^[0-9a-f]+ [ *]/, ""); listed[$0] = 1; next }
+			$0 == "releases/" vsn "/SHA256SUMS" { next }
+			$0 ~ /\.sig$/ { next }
+			index($0, "releases/" vsn "/") == 1 && $0 !~ "^releases/" vsn "/.*/" &&
+				$0 ~ /(\.tar(\.gz|\.zst)?|\.sha256)$/ { next }
+			!($0 in listed) { n++ }
+			END { print n + 0 }' "$sums" "${TMPDIR:-/tmp}/rb_files.$$")
+		rm -f "${TMPDIR:-/tmp}/rb_files.$$"
+		modebad=0
+		if [ -f "$modes" ]; then
+			modebad=$(while read -r mode path; do
+				[ -f "$path" ] || continue
+				[ "0$(stat -c %a "$path")" = "$mode" ] || echo x
+			done < "$modes" | wc -l)
+		fi
+		n=$((bad + extra + modebad))
+		if [ "$n" -eq 0 ]; then
+			echo verified
+		elif [ "$n" -eq 1 ]; then
+			echo "MODIFIED (1 problem)"
+		else
+			echo "MODIFIED ($n problems)"
+		fi
+	)
+}
+
+# What "relbuild list --root" shows, for a release it installed: the
+# versions, newest install first, the current one marked.
+installed_versions() {
+	cur=$(readlink "$INSTALL_ROOT/current" 2>/dev/null)
+	prev=$(readlink "$INSTALL_ROOT/previous" 2>/dev/null)
+	{
+		[ -f "$INSTALL_ROOT/installed" ] && cat "$INSTALL_ROOT/installed"
+		for d in "$INSTALL_ROOT/versions"/*/; do
+			n=${d%/}
+			n=${n##*/}
+			case "$n" in .*) continue ;; esac
+			echo "$n"
+		done
+	} | awk '!seen[$0]++' | awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' |
+	while read -r name; do
+		dir="$INSTALL_ROOT/versions/$name"
+		[ -d "$dir" ] || continue
+		read -r _ vsn < "$dir/releases/start_erl.data"
+		mark=" "
+		[ "$cur" = "versions/$name" ] && mark="*"
+		line="$mark $name  $(check_version "$dir" "$vsn")"
+		[ "$prev" = "versions/$name" ] && line="$line  previous"
+		printf '%s\n' "$line"
+	done
+}
+
 do_versions() {
+	if [ -n "$INSTALL_ROOT" ]; then
+		installed_versions
+		return
+	fi
 	for dir in "$RELEASE_ROOT/releases"/*/; do
 		vsn=${dir%/}
 		vsn=${vsn##*/}

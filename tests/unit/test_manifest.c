@@ -279,7 +279,7 @@ static void test_manifest_matches_sha256sum(void **state)
 	char *mine, *theirs, *path, *cmd;
 
 	assert_int_equal(rb_manifest_write(f->root, "0.1.0", &nr, &err), 0);
-	assert_int_equal(nr, 13);
+	assert_int_equal(nr, 14); /* 13 files and MODES */
 	mine = slurp(f->root, "releases/0.1.0/SHA256SUMS");
 	theirs = sha256sum_of(f->root);
 	assert_string_equal(mine, theirs);
@@ -291,6 +291,7 @@ static void test_manifest_matches_sha256sum(void **state)
 	assert_null(strstr(mine, ".tar.gz"));
 	assert_null(strstr(mine, ".sig"));
 	assert_null(strstr(mine, "SHA256SUMS"));
+	assert_non_null(strstr(mine, "  releases/0.1.0/MODES\n"));
 	assert_true(strstr(mine, "lib/a-b/x") < strstr(mine, "lib/a/empty"));
 	assert_true(strstr(mine, "priv/Upper.txt") < strstr(mine, "priv/lower.txt"));
 
@@ -305,6 +306,110 @@ static void test_manifest_matches_sha256sum(void **state)
 	free(cmd);
 	free(theirs);
 	free(mine);
+}
+
+/* MODES: the normalised modes of exactly the files SHA256SUMS lists. */
+static void test_modes_written(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_manifest sums = RB_MANIFEST_INIT, modes = RB_MANIFEST_INIT;
+	struct rb_error err;
+	struct stat st;
+	char *text, *path;
+
+	/* Whatever the tree says, MODES holds what the tarball stores. */
+	path = path_join(f->root, "lib/a/y");
+	assert_int_equal(chmod(path, 0664), 0);
+	free(path);
+	put(f->root, "lib/a/private-exec", "x", 0750);
+	put(f->root, "releases/0.1.0/MODES", "stale", 0600);
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+
+	text = slurp(f->root, "releases/0.1.0/MODES");
+	assert_non_null(strstr(text, "0755 bin/shop\n"));
+	assert_non_null(strstr(text, "0644 lib/a/y\n"));
+	assert_non_null(strstr(text, "0755 lib/a/private-exec\n"));
+	assert_non_null(strstr(text, "0600 releases/COOKIE\n"));
+	assert_non_null(strstr(text, "0644 lib/shop-0.1.0/priv/with space.txt\n"));
+	assert_non_null(strstr(text, "0644 releases/0.1.0/MODES\n"));
+	assert_null(strstr(text, "SHA256SUMS"));
+	assert_null(strstr(text, "shop-link"));
+	assert_null(strstr(text, ".tar.gz"));
+	assert_int_equal(rb_modes_parse(&modes, "MODES", text, strlen(text), &err), 0);
+	free(text);
+	path = path_join(f->root, "releases/0.1.0/MODES");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	free(path);
+
+	text = slurp(f->root, "releases/0.1.0/SHA256SUMS");
+	assert_int_equal(rb_manifest_parse(&sums, "SUMS", text, strlen(text), &err), 0);
+	free(text);
+	assert_int_equal(sums.nr, modes.nr);
+	for (size_t i = 0; i < sums.nr; i++) {
+		assert_string_equal(sums.v[i].path, modes.v[i].path);
+		assert_int_equal(sums.v[i].mode, -1);
+	}
+	/* Formatting what was parsed gives the same text back. */
+	text = rb_modes_format(&modes);
+	path = slurp(f->root, "releases/0.1.0/MODES");
+	assert_string_equal(text, path);
+	free(path);
+	free(text);
+	rb_manifest_release(&modes);
+	rb_manifest_release(&sums);
+}
+
+static void test_normal_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(rb_normal_mode(S_IFREG | 0644), 0644);
+	assert_int_equal(rb_normal_mode(S_IFREG | 0664), 0644);
+	assert_int_equal(rb_normal_mode(S_IFREG | 0444), 0644);
+	assert_int_equal(rb_normal_mode(S_IFREG | 0744), 0755);
+	assert_int_equal(rb_normal_mode(S_IFREG | 04755), 0755);
+	assert_int_equal(rb_normal_mode(S_IFREG | 0600), 0600);
+	assert_int_equal(rb_normal_mode(S_IFREG | 0700), 0700);
+	assert_int_equal(rb_normal_mode(S_IFREG | 0000), 0600);
+	assert_int_equal(rb_normal_mode(S_IFDIR | 0700), 0755);
+	assert_int_equal(rb_normal_mode(S_IFLNK | 0755), 0777);
+}
+
+static void test_modes_parse_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+		{ "0644 a\n0644 /etc/passwd\n", "MODES:2: absolute path" },
+		{ "0644 a/../../b\n", "MODES:1: '..' component in path" },
+		{ "0648 a\n", "MODES:1: malformed mode" },
+		{ "644 a\n", "MODES:1: malformed line, expected '<mode> <path>'" },
+		{ "0644 \n", "MODES:1: malformed line, expected '<mode> <path>'" },
+		{ "0644 a\001\n", "MODES:1: control character in path" },
+		{ "0644\ta\n", "MODES:1: malformed line, expected '<mode> <path>'" },
+		{ "0644 a\n\n", "MODES:2: malformed line, expected '<mode> <path>'" },
+		{ "0644 a\n0755 a\n", "MODES: 'a' is listed more than once" },
+	};
+	struct rb_manifest m = RB_MANIFEST_INIT;
+	struct rb_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		err.msg[0] = '\0';
+		assert_int_equal(rb_modes_parse(&m, "MODES", cases[i].text,
+						strlen(cases[i].text), &err), -1);
+		if (strcmp(err.msg, cases[i].msg))
+			fail_msg("case %zu: got '%s', want '%s'", i, err.msg,
+				 cases[i].msg);
+		rb_manifest_release(&m);
+	}
+	assert_int_equal(rb_modes_parse(&m, "MODES", "4755 b\n0600 a", 13, &err), 0);
+	assert_int_equal(m.nr, 2);
+	assert_string_equal(m.v[0].path, "a");
+	assert_int_equal(m.v[0].mode, 0600);
+	assert_int_equal(m.v[1].mode, 04755);
+	rb_manifest_release(&m);
 }
 
 static void test_manifest_bad_name(void **state)
@@ -446,8 +551,10 @@ static void test_verify_dir(void **state)
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
 	assert_int_equal(res.nr_problems, 0);
-	assert_int_equal(res.nr_files, 13);
+	assert_int_equal(res.nr_files, 14);
 	assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
+	assert_true(res.modes);
+	assert_int_equal(res.signature, RB_SIG_UNCHECKED);
 	rb_verify_result_release(&res);
 
 	/* A changed byte, a removed file, an added file; tarballs ignored. */
@@ -466,11 +573,132 @@ static void test_verify_dir(void **state)
 	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/ebin/shop.beam"));
 	rb_verify_result_release(&res);
 
-	/* No manifest at all, or two of them. */
+	/* No manifest at all. */
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, "0.2.0", &res, &err), -1);
 	assert_non_null(strstr(err.msg, "no 'releases/0.2.0/SHA256SUMS'"));
-	put(f->root, "releases/0.2.0/SHA256SUMS", "", 0644);
+	rb_verify_result_release(&res);
+}
+
+static void chmod_rel(const char *root, const char *rel, mode_t mode)
+{
+	char *p = path_join(root, rel);
+
+	assert_int_equal(chmod(p, mode), 0);
+	free(p);
+}
+
+/* A changed mode bit is a problem naming the file and both modes. */
+static void test_verify_dir_modes(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_verify_result res;
+	struct rb_error err;
+	char *p;
+
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+	chmod_rel(f->root, "lib/shop-0.1.0/ebin/shop.beam", 0755);
+	chmod_rel(f->root, "bin/shop", 0644);
+	/* A directory is checked as it is: 0640 is not 0644. */
+	chmod_rel(f->root, "lib/a/y", 0640);
+	chmod_rel(f->root, "releases/COOKIE", 04600);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 4);
+	for (size_t i = 0; i < res.nr_problems; i++)
+		assert_int_equal(res.problems[i].kind, RB_PROBLEM_MODE);
+	assert_string_equal(res.problems[0].path, "bin/shop");
+	assert_int_equal(res.problems[0].mode, 0644);
+	assert_int_equal(res.problems[0].expected, 0755);
+	assert_string_equal(res.problems[1].path, "lib/a/y");
+	assert_int_equal(res.problems[1].mode, 0640);
+	assert_string_equal(res.problems[2].path, "lib/shop-0.1.0/ebin/shop.beam");
+	assert_int_equal(res.problems[2].mode, 0755);
+	assert_int_equal(res.problems[2].expected, 0644);
+	assert_string_equal(res.problems[3].path, "releases/COOKIE");
+	assert_int_equal(res.problems[3].mode, 04600);
+	assert_int_equal(res.problems[3].expected, 0600);
+	assert_string_equal(rb_problem_kind_name(RB_PROBLEM_MODE), "mode");
+	rb_verify_result_release(&res);
+
+	/* A MODES that does not match its hash is reported, not trusted. */
+	put(f->root, "releases/0.1.0/MODES", "0755 bin/shop\n", 0644);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 1);
+	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.1.0/MODES"));
+	assert_false(res.modes);
+	rb_verify_result_release(&res);
+
+	/* An older build without MODES: no mode check, silently. */
+	p = path_join(f->root, "releases/0.1.0/MODES");
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	{
+		struct rb_manifest m = RB_MANIFEST_INIT;
+		struct rb_exclude ex = { "0.1.0", NULL, 0 };
+		char *text;
+
+		assert_int_equal(rb_manifest_build(&m, f->root, &ex, &err), 0);
+		text = rb_manifest_format(&m);
+		put(f->root, "releases/0.1.0/SHA256SUMS", text, 0644);
+		free(text);
+		rb_manifest_release(&m);
+	}
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 0);
+	assert_false(res.modes);
+	rb_verify_result_release(&res);
+}
+
+/*
+ * Several releases/<v>/ (an installed release after upgrades, a build
+ * directory after a version bump): the one start_erl.data names.
+ */
+static void test_verify_dir_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_verify_result res;
+	struct rb_error err;
+	char *p;
+
+	put(f->root, "releases/0.2.0/shop.rel", "new\n", 0644);
+	put(f->root, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
+	assert_int_equal(rb_manifest_write(f->root, "0.2.0", NULL, &err), 0);
+	put(f->root, "releases/start_erl.data", "14.2 0.1.0\n", 0644);
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
+	assert_int_equal(res.nr_problems, 0);
+	rb_verify_result_release(&res);
+
+	/* Switched to 0.2.0: its manifest, which saw start_erl.data so. */
+	put(f->root, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_string_equal(res.manifest, "releases/0.2.0/SHA256SUMS");
+	assert_int_equal(res.nr_problems, 0);
+	rb_verify_result_release(&res);
+
+	/* Asked for a version: that one (start_erl.data now differs). */
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, "0.1.0", &res, &err), 0);
+	assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
+	assert_int_equal(res.nr_problems, 1);
+	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/start_erl.data"));
+	rb_verify_result_release(&res);
+
+	/* start_erl.data names one without a manifest, or is gone. */
+	put(f->root, "releases/start_erl.data", "14.2 9.9.9\n", 0644);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), -1);
+	assert_non_null(strstr(err.msg, "several manifests"));
+	p = path_join(f->root, "releases/start_erl.data");
+	assert_int_equal(unlink(p), 0);
+	free(p);
 	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), -1);
 	assert_non_null(strstr(err.msg, "several manifests"));
 	rb_verify_result_release(&res);
@@ -485,11 +713,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tree_sorted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_other_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manifest_matches_sha256sum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modes_written, setup, teardown),
+		cmocka_unit_test(test_normal_mode),
+		cmocka_unit_test(test_modes_parse_errors),
 		cmocka_unit_test_setup_teardown(test_manifest_bad_name, setup, teardown),
 		cmocka_unit_test(test_parse_ok),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test_setup_teardown(test_verify_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_dir_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_dir_versions, setup, teardown),
 	};
 
 	umask(022);

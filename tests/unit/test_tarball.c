@@ -215,9 +215,19 @@ static void test_entries(void **state)
 	struct archive_entry *e;
 	char prev[4096] = "";
 	int nr = 0, saw_sums = 0, saw_sig = 0, saw_cookie = 0, saw_link = 0, saw_long = 0, saw_private = 0;
+	struct rb_manifest modes = RB_MANIFEST_INIT;
+	size_t nr_modes = 0, len;
+	struct rb_error err;
+	char *text, *path;
 
 	rb_tarball_init(&t);
+	/* b was made under umask 027: MODES has the normalised modes. */
 	pack(f->b, RB_COMPRESS_GZIP, &t);
+	path = path_join(f->b, "releases/0.1.0/MODES");
+	text = slurp(path, &len);
+	assert_int_equal(rb_modes_parse(&modes, "MODES", text, len, &err), 0);
+	free(text);
+	free(path);
 	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
@@ -287,6 +297,19 @@ static void test_entries(void **state)
 			assert_false(has_suffix(name, ".sha256"));
 			if (!strcmp(name, "releases/0.1.0/SHA256SUMS"))
 				saw_sums = 1;
+			/* Each file's mode is the one MODES lists. */
+			if (!strcmp(name, "releases/0.1.0/SHA256SUMS") ||
+			    has_suffix(name, ".sig")) {
+				assert_null(rb_manifest_find(&modes, name));
+			} else {
+				const struct rb_manifest_entry *me =
+					rb_manifest_find(&modes, name);
+
+				if (!me)
+					fail_msg("'%s' is not in MODES", name);
+				assert_int_equal(me->mode, perm);
+				nr_modes++;
+			}
 			if (!strcmp(name, "releases/0.1.0/SHA256SUMS.sig"))
 				saw_sig = 1;
 			assert_false(has_prefix(name, "releases/0.1.0/.relbuild-tmp"));
@@ -294,9 +317,11 @@ static void test_entries(void **state)
 	}
 	assert_true(saw_cookie && saw_link && saw_long && saw_private);
 	assert_true(saw_sums && saw_sig);
-	/* 15 files + SHA256SUMS + 1 link + 19 directories */
-	assert_int_equal(nr, 15 + 1 + 1 + 19);
+	assert_int_equal(nr_modes, modes.nr);
+	/* 15 files + SHA256SUMS + MODES + 1 link + 19 directories */
+	assert_int_equal(nr, 15 + 1 + 1 + 1 + 19);
 	archive_read_free(a);
+	rb_manifest_release(&modes);
 	rb_tarball_release(&t);
 }
 
@@ -346,7 +371,7 @@ static void test_raw_headers(void **state)
 		nr++;
 	}
 	assert_int_equal(pax, 1); /* for LONG_DIR's file */
-	assert_int_equal(nr, 36 + pax);
+	assert_int_equal(nr, 37 + pax);
 	/* Then the end-of-archive blocks, and no padding after them. */
 	assert_int_equal(len, pos + 1024);
 	assert_true(all_zero(d + pos, 1024));
@@ -449,7 +474,8 @@ static void test_verify_fresh(void **state)
 		if (rb_verify_tarball(t.path, &res, &err) < 0)
 			fail_msg("%s", err.msg);
 		assert_int_equal(res.nr_problems, 0);
-		assert_int_equal(res.nr_files, 14);
+		assert_int_equal(res.nr_files, 15);
+		assert_true(res.modes);
 		assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
 		rb_verify_result_release(&res);
 		rb_tarball_release(&t);
@@ -482,6 +508,140 @@ static void test_verify_tampered(void **state)
 	assert_true(has_problem(&res, RB_PROBLEM_MISSING, "lib/a/y"));
 	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/a/backdoor.beam"));
 	rb_verify_result_release(&res);
+	free(tampered);
+}
+
+static void chmod_rel(const char *root, const char *rel, mode_t mode)
+{
+	char *p = path_join(root, rel);
+
+	assert_int_equal(chmod(p, mode), 0);
+	free(p);
+}
+
+struct raw_entry {
+	const char *path, *content;
+	mode_t perm;
+};
+
+/* Write a tar by hand: each entry a regular file with its own mode. */
+static void write_raw_entries(const char *path, const struct raw_entry *v)
+{
+	struct archive *a = archive_write_new();
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_none(a);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	for (; v->path; v++) {
+		struct archive_entry *e = archive_entry_new();
+		size_t len = strlen(v->content);
+
+		archive_entry_set_pathname(e, v->path);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, v->perm);
+		archive_entry_set_size(e, (la_int64_t)len);
+		/* A name that is not UTF-8 is written as it is, with a warning. */
+		assert_true(archive_write_header(a, e) >= ARCHIVE_WARN);
+		assert_int_equal(archive_write_data(a, v->content, len), (la_ssize_t)len);
+		archive_entry_free(e);
+	}
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+}
+
+/* A mode bit changed: the entry's mode against releases/<vsn>/MODES. */
+static void test_verify_modes(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_exclude ex = { "0.1.0", NULL, 1 };
+	struct rb_verify_result res;
+	struct rb_error err;
+	char *tampered = path_join(f->out, "tampered.tar.gz");
+	char *tar = path_join(f->out, "raw.tar");
+	char h_shop[RB_SHA256_HEX], h_modes[RB_SHA256_HEX];
+	const char *modes = "0755 bin/shop\n0644 releases/0.1.0/MODES\n";
+	char *sums;
+
+	assert_int_equal(rb_manifest_write(f->a, "0.1.0", NULL, &err), 0);
+	chmod_rel(f->a, "lib/shop-0.1.0/ebin/shop.beam", 0755);
+	chmod_rel(f->a, "bin/shop", 0644);
+	assert_int_equal(rb_archive_write_tree(f->a, tampered, RB_COMPRESS_GZIP,
+					       EPOCH, &ex, NULL, &err), 0);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_tarball(tampered, &res, &err), 0);
+	assert_true(res.modes);
+	assert_int_equal(res.nr_problems, 2);
+	assert_int_equal(res.problems[0].kind, RB_PROBLEM_MODE);
+	assert_string_equal(res.problems[0].path, "bin/shop");
+	assert_int_equal(res.problems[0].mode, 0644);
+	assert_int_equal(res.problems[0].expected, 0755);
+	assert_int_equal(res.problems[1].kind, RB_PROBLEM_MODE);
+	assert_string_equal(res.problems[1].path, "lib/shop-0.1.0/ebin/shop.beam");
+	assert_int_equal(res.problems[1].mode, 0755);
+	assert_int_equal(res.problems[1].expected, 0644);
+	rb_verify_result_release(&res);
+
+	/* setuid is a mode bit too, and MODES may come after the files. */
+	assert_int_equal(rb_sha256_buf("abc", 3, h_shop, &err), 0);
+	assert_int_equal(rb_sha256_buf(modes, strlen(modes), h_modes, &err), 0);
+	sums = xasprintf("%s  bin/shop\n%s  releases/0.1.0/MODES\n", h_shop, h_modes);
+	{
+		const struct raw_entry v[] = {
+			{ "bin/shop", "abc", 04755 },
+			{ "releases/0.1.0/SHA256SUMS", sums, 0644 },
+			{ "releases/0.1.0/MODES", modes, 0644 },
+			{ NULL, NULL, 0 },
+		};
+
+		write_raw_entries(tar, v);
+	}
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_tarball(tar, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 1);
+	assert_int_equal(res.problems[0].kind, RB_PROBLEM_MODE);
+	assert_int_equal(res.problems[0].mode, 04755);
+	assert_int_equal(res.problems[0].expected, 0755);
+	rb_verify_result_release(&res);
+
+	/* A tampered MODES is a changed file, and its modes are not used. */
+	{
+		const struct raw_entry v[] = {
+			{ "bin/shop", "abc", 04755 },
+			{ "releases/0.1.0/MODES", "4755 bin/shop\n0644 releases/0.1.0/MODES\n", 0644 },
+			{ "releases/0.1.0/SHA256SUMS", sums, 0644 },
+			{ NULL, NULL, 0 },
+		};
+
+		write_raw_entries(tar, v);
+	}
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_tarball(tar, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 1);
+	assert_int_equal(res.problems[0].kind, RB_PROBLEM_CHANGED);
+	assert_string_equal(res.problems[0].path, "releases/0.1.0/MODES");
+	assert_false(res.modes);
+	rb_verify_result_release(&res);
+
+	/* An older tarball without MODES: no mode check. */
+	free(sums);
+	sums = xasprintf("%s  bin/shop\n", h_shop);
+	{
+		const struct raw_entry v[] = {
+			{ "bin/shop", "abc", 04755 },
+			{ "releases/0.1.0/SHA256SUMS", sums, 0644 },
+			{ NULL, NULL, 0 },
+		};
+
+		write_raw_entries(tar, v);
+	}
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_tarball(tar, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 0);
+	assert_false(res.modes);
+	rb_verify_result_release(&res);
+
+	free(sums);
+	free(tar);
 	free(tampered);
 }
 
@@ -709,7 +869,7 @@ static void test_verify_command(void **state)
 	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
 	free(cmd);
 	text = slurp(log, NULL);
-	cmd = xasprintf("%s: OK (14 files)\n", t.path);
+	cmd = xasprintf("%s: OK (15 files)\n", t.path);
 	assert_string_equal(text, cmd);
 	free(cmd);
 	free(text);
@@ -747,6 +907,106 @@ static void test_verify_command(void **state)
 	free(bad);
 }
 
+/*
+ * verify --json: one JSON object on stdout and nothing else, names
+ * escaped (control characters as \u00XX, bytes that are not UTF-8 as
+ * U+FFFD), read back by Python's json module.
+ */
+static void test_verify_json(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_tarball t;
+	struct rb_error err;
+	const char *bin = TEST_BINARY_DIR "/relbuild";
+	char *tar = path_join(f->out, "names.tar");
+	char *out = path_join(f->out, "out.json");
+	char *errlog = path_join(f->out, "err");
+	char *check = path_join(f->out, "check.py");
+	char hex[RB_SHA256_HEX];
+	char *sums, *cmd, *text;
+	static const char script[] =
+		"import json, sys\n"
+		"raw = open(sys.argv[1], 'rb').read()\n"
+		"assert raw.endswith(b'}\\n') and raw.count(b'\\n') == 1, raw\n"
+		"o = json.loads(raw)\n"
+		"mode = sys.argv[2]\n"
+		"if mode == 'good':\n"
+		"    assert o['ok'] is True and o['problems'] == [], o\n"
+		"    assert o['files'] == 15 and o['modes'] is True, o\n"
+		"    assert o['signature'] == 'unchecked', o\n"
+		"    assert o['manifest'] == 'releases/0.1.0/SHA256SUMS', o\n"
+		"elif mode == 'names':\n"
+		"    assert o['ok'] is False and o['files'] == 1, o\n"
+		"    got = sorted((p['kind'], p['path']) for p in o['problems'])\n"
+		"    want = sorted([('extra', 'lib/a\\x01b\\x1b[31m'),\n"
+		"                   ('extra', 'lib/q\"uote\\\\'),\n"
+		"                   ('extra', 'lib/bad\\ufffd\\ufffd'),\n"
+		"                   ('extra', 'lib/caf\\u00e9'),\n"
+		"                   ('changed', 'bin/shop')])\n"
+		"    assert got == want, (got, want)\n"
+		"    assert b'\\\\u0001' in raw and b'\\\\u001b' in raw, raw\n"
+		"elif mode == 'error':\n"
+		"    assert o['ok'] is False and o['manifest'] is None, o\n"
+		"    assert 'cannot open' in o['error'], o\n"
+		"    assert o['target'] == sys.argv[3], o\n";
+
+	if (access(bin, X_OK) < 0)
+		fail_msg("'%s' is not built", bin);
+	assert_int_equal(write_file(check, script, strlen(script), 0644, &err), 0);
+
+	rb_tarball_init(&t);
+	pack(f->a, RB_COMPRESS_GZIP, &t);
+	cmd = xasprintf("'%s' verify --json '%s' >'%s' 2>'%s'", bin, t.path, out,
+			errlog);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+	free(cmd);
+	text = slurp(errlog, NULL);
+	assert_string_equal(text, "");
+	free(text);
+	cmd = xasprintf("python3 '%s' '%s' good", check, out);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+	free(cmd);
+	rb_tarball_release(&t);
+
+	assert_int_equal(rb_sha256_buf("abc", 3, hex, &err), 0);
+	sums = xasprintf("%s  bin/shop\n", hex);
+	{
+		const struct raw_entry v[] = {
+			{ "bin/shop", "abd", 0755 },
+			{ "lib/a\001b\033[31m", "x", 0644 },
+			{ "lib/q\"uote\\", "x", 0644 },
+			{ "lib/bad\377\376", "x", 0644 },
+			{ "lib/caf\303\251", "x", 0644 },
+			{ "releases/0.1.0/SHA256SUMS", sums, 0644 },
+			{ NULL, NULL, 0 },
+		};
+
+		write_raw_entries(tar, v);
+	}
+	cmd = xasprintf("'%s' verify --json '%s' >'%s' 2>'%s'", bin, tar, out,
+			errlog);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 1);
+	free(cmd);
+	cmd = xasprintf("python3 '%s' '%s' names", check, out);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+	free(cmd);
+
+	/* The check could not run: still one object, with the error. */
+	cmd = xasprintf("'%s' verify --json '%s/nope.tar' >'%s' 2>'%s'", bin,
+			f->out, out, errlog);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 1);
+	free(cmd);
+	cmd = xasprintf("python3 '%s' '%s' error '%s/nope.tar'", check, out, f->out);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+	free(cmd);
+
+	free(sums);
+	free(check);
+	free(errlog);
+	free(out);
+	free(tar);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -760,11 +1020,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unpacks_with_tar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_tampered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
 		cmocka_unit_test(test_source_date_epoch),
 		cmocka_unit_test_setup_teardown(test_verify_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_json, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,24 @@
+#ifndef RB_CMD_OPT_H
+#define RB_CMD_OPT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Print s with control characters as '?': names may come from a hostile tarball. */
+void print_sanitized(FILE *f, const char *s);
+
+/* A count or size: digits, optionally K, M, G or T (powers of 1024). */
+int parse_size_arg(const char *s, uint64_t *out);
+
+/*
+ * "--opt VALUE" or "--opt=VALUE": 1 and *val set when argv[*i] is opt
+ * (*i moved past the value), -1 when its value is missing, 0 when
+ * argv[*i] is another argument.
+ */
+int option_value(int argc, char **argv, int *i, const char *opt,
+		 const char **val);
+
+/* "DIR///" -> "DIR" in place ("/" stays), for tidy messages. */
+void strip_trailing_slashes(char *path);
+
+#endif
