@@ -331,34 +331,6 @@ static char *rel_text(const char *name, const char *vsn, const char *erts_vsn,
 	return sb_detach(&sb);
 }
 
-/* releases/RELEASES as release_handler reads it, with root-relative dirs. */
-static char *releases_text(const char *name, const char *vsn,
-			   const char *erts_vsn, const struct rb_app_list *apps)
-{
-	struct rb_term *list, *rel, *all;
-	struct strbuf sb = STRBUF_INIT;
-
-	list = rb_term_new(RB_TERM_LIST);
-	for (size_t i = 0; i < apps->nr; i++) {
-		char *dir = xasprintf("lib/%s-%s", apps->v[i].name, apps->v[i].vsn);
-
-		rb_term_push(list, rb_term_tuple(3, rb_term_new_atom(apps->v[i].name),
-						 rb_term_new_string(apps->v[i].vsn),
-						 rb_term_new_string(dir)));
-		free(dir);
-	}
-	rel = rb_term_tuple(6, rb_term_new_atom("release"),
-			    rb_term_new_string(name), rb_term_new_string(vsn),
-			    rb_term_new_string(erts_vsn), list,
-			    rb_term_new_atom("permanent"));
-	all = rb_term_new(RB_TERM_LIST);
-	rb_term_push(all, rel);
-	rb_term_format_pretty(all, &sb, 0);
-	sb_adds(&sb, ".\n");
-	rb_term_free(all);
-	return sb_detach(&sb);
-}
-
 static int write_text(const char *dir, const char *name, const char *text,
 		      mode_t mode, struct rb_error *err)
 {
@@ -606,10 +578,6 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	free(text);
 	text = xasprintf("%s %s\n", rt->erts_vsn, plan->version);
 	if (write_text(releases, "start_erl.data", text, 0644, err) < 0)
-		goto out;
-	free(text);
-	text = releases_text(plan->release, plan->version, rt->erts_vsn, apps);
-	if (write_text(releases, "RELEASES", text, 0644, err) < 0)
 		goto out;
 	cookie = plan->cookie;
 	if (!cookie) {

@@ -48,13 +48,21 @@ stop_everything() {
 			kill -9 "$pid" 2>/dev/null
 		fi
 	done
-	for epmd in "$T"/*/erts-*/bin/epmd "$T"/*/*/erts-*/bin/epmd; do
-		[ -x "$epmd" ] && ERL_EPMD_PORT=$ERL_EPMD_PORT "$epmd" -kill >/dev/null 2>&1 && break
+	# epmd refuses -kill while a node is still registered: a node just
+	# killed may take a moment to go, so try for a while.
+	tries=0
+	while [ $tries -lt 20 ]; do
+		for epmd in "$T"/*/erts-*/bin/epmd "$T"/*/*/erts-*/bin/epmd \
+			"$T"/*/*/*/erts-*/bin/epmd $(command -v epmd); do
+			[ -x "$epmd" ] || continue
+			ERL_EPMD_PORT=$ERL_EPMD_PORT "$epmd" -kill >/dev/null 2>&1 && break 2
+			# nothing listens on our port: no epmd of ours is running
+			ERL_EPMD_PORT=$ERL_EPMD_PORT "$epmd" -names >/dev/null 2>&1 || break 2
+			break
+		done
+		sleep 0.5
+		tries=$((tries + 1))
 	done
-	# an epmd started from the system runtime on our port
-	if command -v epmd >/dev/null 2>&1; then
-		ERL_EPMD_PORT=$ERL_EPMD_PORT epmd -kill >/dev/null 2>&1
-	fi
 	return 0
 }
 
