@@ -459,21 +459,6 @@ static int listed_entry(struct extract *x, const char *path,
 	return refuse(x, "not listed in the manifest");
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void set_mtime(struct archive_entry *e, int fd, int parent,
 		      const char *leaf)
 {

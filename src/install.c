@@ -180,24 +180,6 @@ static int list_at(int dfd, const char *what, struct strvec *out,
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Read a small file relative to dfd (not following a final symlink). */
 static int read_at(int dfd, const char *name, const char *what, size_t max,
 		   struct strbuf *out, struct rb_error *err)
@@ -646,29 +628,12 @@ static int parse_hex(const char *s, char out[RB_SHA256_HEX])
 static int hash_path(const char *path, char hex[RB_SHA256_HEX],
 		     struct rb_error *err)
 {
-	struct rb_sha256 h = { NULL };
-	char buf[65536];
-	ssize_t n;
-	int fd, ret = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return rb_fail_errno(err, "cannot open '%s'", path);
-	if (rb_sha256_init(&h, err) < 0)
-		goto out;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rb_fail_errno(err, "cannot read '%s'", path);
-			goto out;
-		}
-		if (rb_sha256_update(&h, buf, (size_t)n, err) < 0)
-			goto out;
-	}
-	ret = rb_sha256_final(&h, hex, err);
-out:
-	rb_sha256_release(&h);
+	ret = rb_sha256_fd(fd, path, hex, err);
 	close(fd);
 	return ret;
 }

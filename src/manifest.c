@@ -74,17 +74,14 @@ out:
 	return ret;
 }
 
-int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
-		   struct rb_error *err)
+int rb_sha256_fd(int fd, const char *path, char hex[RB_SHA256_HEX],
+		 struct rb_error *err)
 {
 	struct rb_sha256 h = { NULL };
 	char buf[65536];
 	ssize_t n;
-	int fd, ret = -1;
+	int ret = -1;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return rb_fail_errno(err, "cannot open '%s'", path);
 	if (rb_sha256_init(&h, err) < 0)
 		goto out;
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
@@ -102,6 +99,18 @@ int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
 	ret = 0;
 out:
 	rb_sha256_release(&h);
+	return ret;
+}
+
+int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
+		   struct rb_error *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return rb_fail_errno(err, "cannot open '%s'", path);
+	ret = rb_sha256_fd(fd, path, hex, err);
 	close(fd);
 	return ret;
 }
@@ -153,6 +162,13 @@ int rb_path_excluded(const struct rb_exclude *ex, const char *relpath)
 		return 0;
 	base = base ? base + 1 : relpath;
 	if (has_suffix(base, ".sig") && !ex->tarball)
+		return 1;
+	/*
+	 * release_handler's record of the releases it knows: written by the
+	 * runtime on the server (the control script makes it at the first
+	 * boot, hot upgrades rewrite it), never shipped.
+	 */
+	if (!strcmp(relpath, "releases/RELEASES"))
 		return 1;
 	name = in_version_dir(relpath, ex->vsn);
 	if (name && ((!strcmp(name, "SHA256SUMS") && !ex->tarball) ||

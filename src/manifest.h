@@ -47,6 +47,9 @@ void rb_sha256_release(struct rb_sha256 *h);
 
 int rb_sha256_buf(const void *data, size_t len, char hex[RB_SHA256_HEX],
 		  struct rb_error *err);
+/* SHA-256 of what is left to read from fd; path is for messages. */
+int rb_sha256_fd(int fd, const char *path, char hex[RB_SHA256_HEX],
+		 struct rb_error *err);
 /* Hash a file's content (symlinks are not followed). */
 int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
 		   struct rb_error *err);

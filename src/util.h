@@ -79,6 +79,8 @@ int remove_tree(const char *path, struct rb_error *err);
 /* Read a whole file; *out is NUL-terminated, caller frees. */
 int read_file(const char *path, char **out, size_t *len,
 	      struct rb_error *err);
+/* write(2) all of data, retrying after EINTR; -1 with errno on failure. */
+int write_all(int fd, const void *data, size_t len);
 /* Write a whole file with the given mode (via a temp file and rename). */
 int write_file(const char *path, const void *data, size_t len, mode_t mode,
 	       struct rb_error *err);
