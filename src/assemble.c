@@ -481,11 +481,22 @@ static int uses_elixir(const struct rb_app_list *apps)
 	return 0;
 }
 
+char *rb_release_root(const struct rb_plan *plan, const struct rb_project *proj)
+{
+	char *out_dir, *root;
+
+	out_dir = plan->output_dir ? project_path(proj, plan->output_dir) :
+		  xasprintf("%s/_build/%s/rel", proj->root, plan->env);
+	root = path_join(out_dir, plan->release);
+	free(out_dir);
+	return root;
+}
+
 int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		const struct rb_runtime *rt, const struct rb_app_list *apps,
 		struct rb_assembly *out, struct rb_error *err)
 {
-	char *out_dir = NULL, *lib = NULL, *bin = NULL, *releases = NULL;
+	char *lib = NULL, *bin = NULL, *releases = NULL;
 	char *path = NULL, *text = NULL, *cons = NULL, *ctl_dir = NULL;
 	char cookie_buf[33];
 	const char *cookie;
@@ -496,9 +507,7 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	out->name = xstrdup(plan->release);
 	out->vsn = xstrdup(plan->version);
 	out->erts_vsn = xstrdup(rt->erts_vsn);
-	out_dir = plan->output_dir ? project_path(proj, plan->output_dir) :
-		  xasprintf("%s/_build/%s/rel", proj->root, plan->env);
-	out->root = path_join(out_dir, plan->release);
+	out->root = rb_release_root(plan, proj);
 	releases = path_join(out->root, "releases");
 	out->rel_dir = path_join(releases, plan->version);
 	lib = path_join(out->root, "lib");
@@ -623,7 +632,6 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	ret = 0;
 out:
 	OPENSSL_cleanse(cookie_buf, sizeof(cookie_buf));
-	free(out_dir);
 	free(lib);
 	free(bin);
 	free(releases);

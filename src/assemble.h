@@ -36,6 +36,9 @@ struct rb_assembly {
 	char *erts_vsn;
 };
 
+/* <output_dir>/<name>, where rb_assemble() lays the release out; caller frees. */
+char *rb_release_root(const struct rb_plan *plan, const struct rb_project *proj);
+
 /*
  * Lay the release out under <output_dir>/<name>: apps, runtime, boot
  * files, control script, configuration, hooks, commands and overlays.

@@ -437,3 +437,124 @@ int rb_beam_info_exports(const struct rb_beam_info *info, const char *name,
 			return 1;
 	return 0;
 }
+
+/*
+ * The Line chunk: <version:32> <flags:32> <instructions:32> <items:32>
+ * <names:32>, the line items as compact terms (an integer per item, an
+ * atom before each change of file), then each file name as
+ * <length:16> <bytes>.  Finds where the names start; -1 when the chunk
+ * is not that.
+ */
+static int line_names(const unsigned char *p, size_t size, size_t *names_off,
+		      uint32_t *nr_names)
+{
+	uint32_t items, seen = 0;
+	size_t off = 20;
+
+	if (size < 20 || get_be32(p) != 0)
+		return -1;
+	items = get_be32(p + 12);
+	*nr_names = get_be32(p + 16);
+	while (seen < items) {
+		size_t val, used;
+		unsigned tag;
+
+		if (off >= size || compact_len(p + off, size - off, &val, &used) < 0)
+			return -1;
+		tag = p[off] & 7;
+		if (tag == 1) /* an integer: a line */
+			seen++;
+		else if (tag != 2) /* an atom: a file index */
+			return -1;
+		off += used;
+	}
+	*names_off = off;
+	return 0;
+}
+
+/* The next file name's last path component, moving *off past it. */
+static int line_name(const unsigned char *p, size_t size, size_t *off,
+		     const unsigned char **base, size_t *base_len)
+{
+	size_t len;
+	const unsigned char *name;
+
+	if (size - *off < 2)
+		return -1;
+	len = (size_t)p[*off] << 8 | p[*off + 1];
+	if (len > size - *off - 2)
+		return -1;
+	name = p + *off + 2;
+	*off += 2 + len;
+	*base = name;
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '/')
+			*base = name + i + 1;
+	*base_len = (size_t)(name + len - *base);
+	return 0;
+}
+
+/* Line chunks equal but for the directories of their file names. */
+static int same_lines(const unsigned char *a, size_t alen,
+		      const unsigned char *b, size_t blen)
+{
+	size_t aoff, boff;
+	uint32_t an, bn;
+
+	if (line_names(a, alen, &aoff, &an) < 0 ||
+	    line_names(b, blen, &boff, &bn) < 0 ||
+	    aoff != boff || an != bn || memcmp(a, b, aoff))
+		return 0;
+	for (uint32_t i = 0; i < an; i++) {
+		const unsigned char *x, *y;
+		size_t xl, yl;
+
+		if (line_name(a, alen, &aoff, &x, &xl) < 0 ||
+		    line_name(b, blen, &boff, &y, &yl) < 0 ||
+		    xl != yl || memcmp(x, y, xl))
+			return 0;
+	}
+	return aoff == alen && boff == blen;
+}
+
+int rb_beam_same_code(const void *a, size_t alen, const void *b, size_t blen,
+		      struct rb_error *err)
+{
+	struct rb_beam ba = RB_BEAM_INIT, bb = RB_BEAM_INIT;
+	unsigned char *sa = NULL, *sb = NULL;
+	size_t la, lb;
+	int ret = -1;
+
+	if (alen == blen && !memcmp(a, b, alen))
+		return 1;
+	if (rb_beam_is_compressed(a, alen) || rb_beam_is_compressed(b, blen))
+		return 0;
+	if (rb_beam_strip(a, alen, NULL, &sa, &la, err) < 0 ||
+	    rb_beam_strip(b, blen, NULL, &sb, &lb, err) < 0)
+		goto out;
+	if (la == lb && !memcmp(sa, sb, la)) {
+		ret = 1;
+		goto out;
+	}
+	if (rb_beam_parse(&ba, sa, la, err) < 0 ||
+	    rb_beam_parse(&bb, sb, lb, err) < 0)
+		goto out;
+	ret = ba.nr == bb.nr;
+	for (size_t i = 0; ret && i < ba.nr; i++) {
+		const struct rb_beam_chunk *x = &ba.chunks[i], *y = &bb.chunks[i];
+		const unsigned char *xd = ba.data + x->offset, *yd = bb.data + y->offset;
+
+		if (strcmp(x->id, y->id))
+			ret = 0;
+		else if (!strcmp(x->id, "Line"))
+			ret = same_lines(xd, x->size, yd, y->size);
+		else
+			ret = x->size == y->size && !memcmp(xd, yd, x->size);
+	}
+out:
+	rb_beam_release(&ba);
+	rb_beam_release(&bb);
+	free(sa);
+	free(sb);
+	return ret;
+}

@@ -96,6 +96,17 @@ int rb_beam_strip_file(const char *from, const char *to,
 		       struct rb_error *err);
 
 /*
+ * Whether two beams hold the same code: equal once both are
+ * rb_beam_strip()ped, except that the source file names in the Line
+ * chunk count without their directories, so that neither debug
+ * information nor the directory a module was compiled in makes a
+ * difference.  Compressed beams are compared byte for byte.  Returns 1
+ * (same), 0 (different) or -1 (a malformed beam, err filled).
+ */
+int rb_beam_same_code(const void *a, size_t alen, const void *b, size_t blen,
+		      struct rb_error *err);
+
+/*
  * Read the atom table (AtU8, or the older latin-1 Atom, converted to
  * UTF-8) and the export table (ExpT) into info, which the caller has
  * set to RB_BEAM_INFO_INIT.

@@ -72,21 +72,17 @@ static int fix_modes(const struct rb_boot_job *job, struct rb_error *err)
 	return 0;
 }
 
-int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err)
+/*
+ * Run argv (an erl -eval program) and, when it fails, make what it
+ * printed, on one line, the error: "cannot <what>: <message>".
+ */
+static int run_erl(const char *const *argv, const char *what,
+		   struct rb_error *err)
 {
 	struct strbuf out = STRBUF_INIT;
-	const char *argv[] = {
-		job->erl, "-noshell", "-noinput", "-boot", "start_clean",
-		"-eval", boot_program, "-extra", job->rel_dir, job->rel_name,
-		job->lib_dir, job->ctl_src ? job->ctl_src : "", NULL,
-	};
-	int status, ret = -1;
+	int status = run_capture(argv, NULL, &out, err);
 
-	status = run_capture(argv, NULL, &out, err);
-	if (status < 0)
-		goto out;
-	if (status != 0) {
-		/* systools' message, on one line */
+	if (status > 0) {
 		char *msg = xstrdup(sb_str(&out));
 		size_t n = strlen(msg);
 
@@ -95,13 +91,59 @@ int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err)
 		for (char *p = msg; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
-		rb_fail(err, "cannot make the boot script: %s",
-			*msg ? msg : "erl failed");
+		rb_fail(err, "cannot %s: %s", what, *msg ? msg : "erl failed");
 		free(msg);
-		goto out;
 	}
-	ret = fix_modes(job, err);
-out:
 	sb_release(&out);
+	return status ? -1 : 0;
+}
+
+int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err)
+{
+	const char *argv[] = {
+		job->erl, "-noshell", "-noinput", "-boot", "start_clean",
+		"-eval", boot_program, "-extra", job->rel_dir, job->rel_name,
+		job->lib_dir, job->ctl_src ? job->ctl_src : "", NULL,
+	};
+
+	if (run_erl(argv, "make the boot script", err) < 0)
+		return -1;
+	return fix_modes(job, err);
+}
+
+/*
+ * Every application of both releases is on the path: systools finds
+ * each by name and version, the new ones' appups in the new tree.  Old
+ * paths first, so that an application both releases share (unchanged:
+ * the caller checked) comes from one place.
+ */
+static const char relup_program[] =
+	"[Rel, OldRel, Lib, OldLib, Out] = init:get_plain_arguments(),\n"
+	"Ebins = fun(L) -> filelib:wildcard(filename:join([L, \"*\", \"ebin\"])) end,\n"
+	"Opts = [{path, Ebins(OldLib) ++ Ebins(Lib)}, {outdir, Out},\n"
+	"        silent, no_warn_sasl],\n"
+	"try systools:make_relup(Rel, [OldRel], [OldRel], Opts) of\n"
+	"  {ok, _, _, _} -> halt(0);\n"
+	"  {error, M, E} -> io:format(\"~ts~n\", [M:format_error(E)]), halt(1)\n"
+	"catch\n"
+	"  C:R -> io:format(\"~p: ~tp~n\", [C, R]), halt(1)\n"
+	"end.\n";
+
+int rb_relup_make(const struct rb_relup_job *job, struct rb_error *err)
+{
+	const char *argv[] = {
+		job->erl, "-noshell", "-noinput", "-boot", "start_clean",
+		"-eval", relup_program, "-extra", job->rel, job->old_rel,
+		job->lib_dir, job->old_lib_dir, job->outdir, NULL,
+	};
+	char *relup;
+	int ret = 0;
+
+	if (run_erl(argv, "make the relup", err) < 0)
+		return -1;
+	relup = path_join(job->outdir, "relup");
+	if (chmod(relup, 0644) < 0) /* as fix_modes(): not the umask's */
+		ret = rb_fail_errno(err, "cannot chmod '%s'", relup);
+	free(relup);
 	return ret;
 }

@@ -8,6 +8,7 @@
  * command's name; the return value is the process exit status.
  */
 int cmd_build(int argc, char **argv);
+int cmd_appup(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);

@@ -12,11 +12,13 @@
 #include "tarball.h"
 #include "assemble.h"
 #include "cmd.h"
+#include "cmd_project.h"
 #include "config.h"
 #include "manifest.h"
 #include "migrations.h"
 #include "runtime.h"
 #include "sign.h"
+#include "upgrade.h"
 #include "util.h"
 
 struct build_opts {
@@ -24,6 +26,8 @@ struct build_opts {
 	const char *env;     /* --env */
 	const char *release; /* --release */
 	const char *sign;    /* --sign KEY.pem: Ed25519 private key */
+	const char *upfrom;  /* --upfrom OLD: a version in the output dir or a tarball */
+	int upgrade;         /* --upgrade (or --upfrom): appups and relup from OLD */
 	int no_tar;          /* --no-tar */
 	int dev;             /* --dev */
 	int verbose;         /* -v, --verbose */
@@ -39,6 +43,9 @@ static void build_usage(FILE *f)
 	      "  --no-tar           assemble the release directory only\n"
 	      "  --dev              dev_mode: symlink applications, no tarball\n"
 	      "  --sign KEY.pem     sign SHA256SUMS with this Ed25519 key (SHA256SUMS.sig)\n"
+	      "  --upgrade          add appups and a relup to upgrade from an earlier release\n"
+	      "  --upfrom OLD       that release: a version in the output directory, or a\n"
+	      "                     tarball (default: the newest other version; implies --upgrade)\n"
 	      "  -v, --verbose      list applications and migrations\n"
 	      "  -q, --quiet        print nothing but errors\n", f);
 }
@@ -57,6 +64,10 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 			val = &o->config;
 		else if (!strcmp(a, "--sign"))
 			val = &o->sign;
+		else if (!strcmp(a, "--upfrom"))
+			val = &o->upfrom;
+		else if (!strcmp(a, "--upgrade"))
+			o->upgrade = 1;
 		else if (!strcmp(a, "--no-tar"))
 			o->no_tar = 1;
 		else if (!strcmp(a, "--dev"))
@@ -75,6 +86,8 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 			o->config = a + 9;
 		else if (!strncmp(a, "--sign=", 7))
 			o->sign = a + 7;
+		else if (!strncmp(a, "--upfrom=", 9))
+			o->upfrom = a + 9;
 		else
 			return usage_error("build", "unknown option '%s'", a);
 		if (val) {
@@ -83,6 +96,8 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 			*val = argv[++i];
 		}
 	}
+	if (o->upfrom)
+		o->upgrade = 1;
 	return 0;
 }
 
@@ -116,22 +131,6 @@ static struct rb_app_ref *root_apps(const struct rb_plan *plan,
 	return refs;
 }
 
-/* The application directories, in the order a name is looked up. */
-static void search_dirs(struct strvec *dirs, const struct rb_project *proj,
-			const struct rb_plan *plan, const struct rb_runtime *rt)
-{
-	strvec_push(dirs, proj->build_lib);
-	for (size_t i = 0; i < plan->lib_dirs.nr; i++) {
-		if (plan->lib_dirs.v[i][0] == '/')
-			strvec_push(dirs, plan->lib_dirs.v[i]);
-		else
-			strvec_pushf(dirs, "%s/%s", proj->root, plan->lib_dirs.v[i]);
-	}
-	if (rt->elixir_lib)
-		strvec_push(dirs, rt->elixir_lib);
-	strvec_pushf(dirs, "%s/lib", rt->otp_root);
-}
-
 int cmd_build(int argc, char **argv)
 {
 	struct build_opts o = { .config = "rel/config.yml" };
@@ -144,6 +143,7 @@ int cmd_build(int argc, char **argv)
 	struct rb_assembly rel = { 0 };
 	struct rb_tarball tar = { 0 };
 	struct rb_key key = { NULL, 0 };
+	struct rb_upgrade_summary up;
 	struct strvec dirs = STRVEC_INIT;
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
@@ -154,6 +154,7 @@ int cmd_build(int argc, char **argv)
 
 	rb_app_index_init(&index);
 	rb_app_list_init(&apps);
+	rb_upgrade_summary_init(&up);
 	r = parse_args(&o, argc, argv);
 	if (r) {
 		if (r == 1) {
@@ -182,6 +183,10 @@ int cmd_build(int argc, char **argv)
 		rb_error(&err, RB_ECONFIG, "--sign: dev_mode writes no manifest to sign");
 		goto fail;
 	}
+	if (o.upgrade && plan.dev_mode) {
+		rb_error(&err, RB_ECONFIG, "--upgrade: dev_mode links the applications, it makes no release to upgrade to");
+		goto fail;
+	}
 
 	if (rb_project_detect(&proj, cwd, plan.env, &err) < 0 ||
 	    rb_runtime_find(&rt, plan.erts_path, proj.kind == RB_PROJECT_MIX, &err) < 0)
@@ -191,7 +196,7 @@ int cmd_build(int argc, char **argv)
 			proj.build_lib, rb_project_compile_hint(&proj, plan.env));
 		goto fail;
 	}
-	search_dirs(&dirs, &proj, &plan, &rt);
+	project_search_dirs(&dirs, &proj, &plan, &rt);
 	refs = root_apps(&plan, &proj, &nr_refs);
 	if (rb_apps_discover(&index, &dirs, &err) < 0 ||
 	    rb_apps_closure(&index, refs, nr_refs,
@@ -230,6 +235,22 @@ int cmd_build(int argc, char **argv)
 
 	if (rb_assemble(&plan, &proj, &rt, &apps, &rel, &err) < 0)
 		goto fail;
+	/* Before the manifest, which lists the appups and the relup. */
+	if (o.upgrade) {
+		struct rb_upgrade_job job = {
+			.project = proj.root, .root = rel.root, .name = rel.name,
+			.vsn = rel.vsn, .upfrom = o.upfrom, .erl = rt.erl,
+		};
+
+		struct strbuf sb = STRBUF_INIT;
+
+		if (rb_upgrade_make(&job, &up, &err) < 0)
+			goto fail;
+		if (o.verbose)
+			rb_upgrade_describe(&up, &sb);
+		fputs(sb_str(&sb), stdout);
+		sb_release(&sb);
+	}
 	if (!plan.dev_mode && rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0)
 		goto fail;
 	/* Before the tarball, which carries the signature. */
@@ -248,13 +269,17 @@ int cmd_build(int argc, char **argv)
 		if (key.pkey)
 			printf("signed  %s/releases/%s/SHA256SUMS.sig\n", rel.root,
 			       rel.vsn);
+		if (o.upgrade)
+			printf("relup   %s (from %s)\n", up.relup, up.old_vsn);
 	}
+
 	ret = 0;
 	goto out;
 fail:
 	ret = report_error(&err);
 out:
 	rb_tarball_release(&tar);
+	rb_upgrade_summary_release(&up);
 	rb_key_release(&key);
 	rb_assembly_release(&rel);
 	strvec_clear(&dirs);

@@ -23,6 +23,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "build", cmd_build, "build the release and its tarball (the default)" },
+	{ "appup", cmd_appup, "write an application's generated appup to rel/appups/ for editing" },
 	{ "verify", cmd_verify, "check a tarball or a release directory against its SHA256SUMS" },
 	{ "install", cmd_install, "verify a tarball and install it under a root, switching atomically" },
 	{ "rollback", cmd_rollback, "switch an install root back to another installed version" },
