@@ -159,11 +159,22 @@ CONF_DIR="$RELEASE_TMP/$RELEASE_VSN"
 VM_ARGS="$CONF_DIR/vm.args"
 SYS_CONFIG="$CONF_DIR/sys"
 
+# The template of releases/VSN/sys.config: the shipped file, or its copy
+# sys.config.src once an install has rendered sys.config in place.
+sys_config_src() {
+	if [ -f "$1/sys.config.src" ]; then
+		printf '%s\n' "$1/sys.config.src"
+	else
+		printf '%s\n' "$1/sys.config"
+	fi
+}
+
 render_sys_config() {
 	mkdir -p "$CONF_DIR" ||
 		fail "cannot create $CONF_DIR (set RELEASE_TMP to a writable directory)"
-	render_config "$REL_VSN_DIR/sys.config" "$SYS_CONFIG.config" "%" ||
-		fail "cannot start: $REL_VSN_DIR/sys.config needs the variables above"
+	src=$(sys_config_src "$REL_VSN_DIR")
+	render_config "$src" "$SYS_CONFIG.config" "%" ||
+		fail "cannot start: $src needs the variables above"
 }
 
 render_all() {
@@ -188,11 +199,13 @@ run_script() {
 	)
 }
 
-# run_hooks EVENT: every script of releases/<vsn>/hooks/EVENT/, in name
-# order; the first failure is reported with the hook's name and status.
+# run_hooks EVENT [DIR]: every script of DIR/hooks/EVENT/ (DIR: the
+# version's releases/<vsn>), in name order; the first failure is
+# reported with the hook's name and status.
 run_hooks() {
-	[ -d "$REL_VSN_DIR/hooks/$1" ] || return 0
-	for hook in "$REL_VSN_DIR/hooks/$1"/*; do
+	hooks_dir="${2:-$REL_VSN_DIR}/hooks/$1"
+	[ -d "$hooks_dir" ] || return 0
+	for hook in "$hooks_dir"/*; do
 		[ -f "$hook" ] || continue
 		run_script "$hook"
 		status=$?
@@ -263,11 +276,27 @@ start_vm() {
 		set -- -pa "$REL_VSN_DIR/consolidated" "$@"
 	fi
 	use_runtime
+	# release_handler keeps its records in the release's own releases/,
+	# even when the runtime is the system's (the value is an Erlang string)
+	reldir=$(printf '%s\n' "$RELEASE_ROOT/releases" | sed 's/[\\"]/\\&/g')
 	set -- -boot "$REL_VSN_DIR/start" -boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
-		-mode embedded -config "$SYS_CONFIG" -args_file "$VM_ARGS" "$@"
+		-mode embedded -config "$SYS_CONFIG" -args_file "$VM_ARGS" \
+		-sasl releases_dir "\"$reldir\"" "$@"
 	[ "$how" = exec ] && exec "$ERL" "$@"
 	"$ERL" "$@" &
 	VM_PID=$!
+}
+
+# releases/RELEASES is release_handler's record of the releases it knows.
+# Releases do not ship it (it holds absolute paths): the first boot of a
+# root makes it, when releases/ is writable.
+ensure_releases_file() {
+	[ -f "$RELEASE_ROOT/releases/RELEASES" ] && return 0
+	[ -w "$RELEASE_ROOT/releases" ] || return 0
+	(
+		RELEASE_DISTRIBUTION=none
+		ctl releases_file "$RELEASE_ROOT" "$REL_VSN_DIR/$RELEASE_NAME.rel"
+	) || fail "cannot create $RELEASE_ROOT/releases/RELEASES"
 }
 
 # wait_started PID: wait for the node to answer a ping, giving up when the
@@ -302,6 +331,7 @@ do_start() {
 	mkdir -p "$RELEASE_LOG_DIR" "$RELEASE_TMP/pipe" ||
 		fail "cannot create $RELEASE_LOG_DIR"
 	run_erl=$(erts_tool run_erl) || exit 1
+	ensure_releases_file
 	rm -f "$PID_FILE"
 	RUN_ERL_LOG_GENERATIONS="${RUN_ERL_LOG_GENERATIONS:-5}" \
 	RUN_ERL_LOG_MAXSIZE="${RUN_ERL_LOG_MAXSIZE:-10485760}" \
@@ -323,6 +353,7 @@ do_start() {
 do_foreground() {
 	configure
 	run_hooks pre_start || exit 1
+	ensure_releases_file
 	if [ ! -d "$REL_VSN_DIR/hooks/post_start" ] || [ "$RELEASE_DISTRIBUTION" = none ]; then
 		start_vm exec "$@"
 	fi
@@ -409,7 +440,20 @@ commands:
   command MOD FUN [ARGS...]
                           call MOD:FUN(ARGS) on a fresh node
   describe                name, version, runtime, node and applications
-  versions                the versions in releases/, the current one marked
+  versions                the versions release_handler knows and their status
+                          (running node), else those in releases/; the
+                          current one marked
+  unpack VSN              check the tarball of VSN against its sidecar,
+                          unpack its lib/ and releases/VSN/ and register it
+                          with the running node's release_handler
+  install VSN [--no-permanent]
+                          hot-install an unpacked VSN on the running node
+                          (its pre_upgrade hooks, release_handler, its
+                          post_upgrade hooks) and make it permanent
+  upgrade VSN [--no-permanent]
+                          unpack + install
+  downgrade VSN [--no-permanent]
+                          hot-install an older VSN the node ran before
   help                    this text
 USAGE
 	cmds=$(custom_commands)
@@ -437,6 +481,7 @@ check_version() {
 		extra=$(awk -v vsn="$2" '
 			FNR == NR { sub(/^[0-9a-f]+ [ *]/, ""); listed[$0] = 1; next }
 			$0 == "releases/" vsn "/SHA256SUMS" { next }
+			$0 == "releases/RELEASES" { next }
 			$0 ~ /\.sig$/ { next }
 			index($0, "releases/" vsn "/") == 1 && $0 !~ "^releases/" vsn "/.*/" &&
 				$0 ~ /(\.tar(\.gz|\.zst)?|\.sha256)$/ { next }
@@ -487,9 +532,20 @@ installed_versions() {
 	done
 }
 
+# versions: under "relbuild install", what "relbuild list" shows; else
+# what the running node's release_handler knows ("* 0.2.0  permanent",
+# the version the node runs marked), else the releases/*/ directories,
+# the one start_erl.data names marked.
 do_versions() {
 	if [ -n "$INSTALL_ROOT" ]; then
 		installed_versions
+		return
+	fi
+	if [ "$RELEASE_DISTRIBUTION" != none ] && which=$(rh_which versions 2>/dev/null) &&
+		[ -n "$which" ]; then
+		running=$(running_in "$which")
+		printf '%s\n' "$which" | awk -v run="$running" '
+			{ printf "%s %s  %s\n", ($1 == run ? "*" : " "), $1, $2 }'
 		return
 	fi
 	for dir in "$RELEASE_ROOT/releases"/*/; do
@@ -502,6 +558,332 @@ do_versions() {
 			printf '  %s\n' "$vsn"
 		fi
 	done
+}
+
+### Hot upgrades: unpack, install, upgrade, downgrade
+
+# check_vsn STEP VSN: a version name that is safe as a path component.
+check_vsn() {
+	case "$2" in
+	*/* | *[!A-Za-z0-9._+-]* | .* | "")
+		usage_fail "$1: '$2' is not a release version" ;;
+	esac
+}
+
+# rh_which STEP: "VSN STATUS" per release release_handler knows, on the
+# running node (fails, saying why, when it cannot tell).
+rh_which() {
+	ctl rh_which "$RELEASE_NODE" "$1"
+}
+
+# status_in WHICH VSN: VSN's status in rh_which's output, or nothing.
+status_in() {
+	printf '%s\n' "$1" | awk -v v="$2" '$1 == v { print $2; exit }'
+}
+
+# running_in WHICH: the version the node runs (current, else permanent).
+running_in() {
+	printf '%s\n' "$1" | awk '
+		$2 == "current" { c = $1 }
+		$2 == "permanent" { p = $1 }
+		END { print (c != "" ? c : p) }'
+}
+
+# find_tarball VSN: the tarball of VSN, the first of
+#   releases/VSN/NAME.tar.gz  releases/VSN/NAME-VSN.tar.gz  releases/NAME-VSN.tar.gz
+# (each also .tar.zst, then .tar); its sidecar NAME-VSN.<ext>.sha256
+# must be in the same directory.  Sets TARBALL, SIDECAR and SIDECAR_NAME
+# (paths relative to the root); false if there is none.
+find_tarball() {
+	for base in "releases/$1/$RELEASE_NAME" "releases/$1/$RELEASE_NAME-$1" \
+		"releases/$RELEASE_NAME-$1"; do
+		for ext in tar.gz tar.zst tar; do
+			if [ -f "$RELEASE_ROOT/$base.$ext" ]; then
+				TARBALL="$base.$ext"
+				SIDECAR_NAME="$RELEASE_NAME-$1.$ext.sha256"
+				SIDECAR="${base%/*}/$SIDECAR_NAME"
+				return 0
+			fi
+		done
+	done
+	TARBALL=""
+	return 1
+}
+
+# check_tarball STEP VSN: TARBALL's sha256 is the one its sidecar gives.
+check_tarball() {
+	[ -f "$RELEASE_ROOT/$SIDECAR" ] ||
+		fail "$1: tarball $TARBALL has no sidecar $SIDECAR beside it: refusing an unchecked tarball (nothing was unpacked)"
+	read -r want wname < "$RELEASE_ROOT/$SIDECAR" || want=""
+	want=$(printf '%s' "$want" | tr 'A-F' 'a-f')
+	case "$want" in
+	*[!0-9a-f]* | "") fail "$1: $SIDECAR is not a sha256 sidecar ('<sha256>  <file>')" ;;
+	esac
+	[ ${#want} -eq 64 ] || fail "$1: $SIDECAR is not a sha256 sidecar ('<sha256>  <file>')"
+	wname=${wname#\*}
+	[ -z "$wname" ] || [ "$wname" = "${SIDECAR_NAME%.sha256}" ] ||
+		fail "$1: sidecar $SIDECAR is for $wname, not ${SIDECAR_NAME%.sha256}: refusing it (nothing was unpacked)"
+	got=$(sha256sum < "$RELEASE_ROOT/$TARBALL") || fail "$1: cannot read $TARBALL"
+	got=${got%% *}
+	[ "$got" = "$want" ] ||
+		fail "$1: tarball $TARBALL does not match its sidecar $SIDECAR (its sha256 is $got, the sidecar says $want): refusing it (nothing was unpacked)"
+}
+
+# untar TARBALL DEST MEMBER...: extract the MEMBERs (at least one).
+untar() {
+	tb=$1
+	dest=$2
+	shift 2
+	command -v tar >/dev/null 2>&1 || { printf '%s\n' "$RELEASE_NAME: no tar on PATH" >&2; return 1; }
+	case "$tb" in
+	*.tar.gz) tar -xzf "$tb" -C "$dest" "$@" ;;
+	*.tar.zst)
+		command -v zstd >/dev/null 2>&1 ||
+			{ printf '%s\n' "$RELEASE_NAME: no zstd on PATH to read $tb" >&2; return 1; }
+		zstd -dcq -- "$tb" | tar -xf - -C "$dest" "$@"
+		;;
+	*) tar -xf "$tb" -C "$dest" "$@" ;;
+	esac
+}
+
+# sums_under SUMS PREFIX...: the lines of SHA256SUMS file SUMS whose path
+# starts with one of the PREFIXes.
+sums_under() {
+	sums=$1
+	shift
+	printf '%s\n' "$@" | awk '
+		FNR == NR { pre[++n] = $0; next }
+		{
+			p = $0
+			sub(/^[0-9a-fA-F]+ [ *]/, "", p)
+			for (i = 1; i <= n; i++)
+				if (index(p, pre[i]) == 1) { print; next }
+		}' - "$sums"
+}
+
+# check_sums STEP DIR LIST WHAT: sha256sum -c of LIST in DIR; on a
+# mismatch, fail listing the files.
+check_sums() {
+	[ -s "$3" ] || return 0
+	bad=$(cd "$2" && sha256sum -c "$3" 2>&1 | grep -v ': OK$')
+	[ -z "$bad" ] || fail "$1: $4:
+$bad"
+}
+
+UNPACK_STAGE=""
+unpack_cleanup() {
+	[ -n "$UNPACK_STAGE" ] && rm -rf "$UNPACK_STAGE"
+	UNPACK_STAGE=""
+}
+
+# do_unpack STEP VSN: make VSN known to the running node's release_handler
+# as unpacked.  Refuses a tarball that does not match its sidecar before
+# reading anything from it; extracts releases/VSN/ and the lib/ (and
+# erts-*) directories the root does not have yet into a staging directory,
+# checks them against releases/VSN/SHA256SUMS (and the lib/ directories
+# the root shares with VSN too), and only then moves them into the root
+# and calls release_handler:set_unpacked.  Nothing already in the root
+# is overwritten, so the running release stays as it was.
+do_unpack() {
+	step=$1
+	vsn=$2
+	need_dist "$step"
+	if find_tarball "$vsn"; then
+		check_tarball "$step" "$vsn"
+	fi
+	which=$(rh_which "$step") || exit 1
+	status=$(status_in "$which" "$vsn")
+	if [ -n "$status" ]; then
+		printf '%s\n' "$RELEASE_NAME: $step: release_handler knows $vsn already ($status): nothing to unpack"
+		return 0
+	fi
+	[ -n "$TARBALL" ] ||
+		fail "$step: no tarball of $vsn: looked for releases/$vsn/$RELEASE_NAME.tar.gz, releases/$vsn/$RELEASE_NAME-$vsn.tar.gz and releases/$RELEASE_NAME-$vsn.tar.gz (and .tar.zst, .tar)"
+	for d in "$RELEASE_ROOT/lib" "$RELEASE_ROOT/releases"; do
+		[ -w "$d" ] || fail "$step: $d is not writable"
+	done
+	mkdir -p "$RELEASE_TMP" || fail "$step: cannot create $RELEASE_TMP"
+	UNPACK_STAGE="$RELEASE_TMP/unpack-$vsn.$$"
+	trap unpack_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+	rm -rf "$UNPACK_STAGE"
+	mkdir -p "$UNPACK_STAGE" || fail "$step: cannot create $UNPACK_STAGE"
+	stage=$UNPACK_STAGE
+	rel="releases/$vsn"
+
+	# releases/VSN/ first: its SHA256SUMS says what else to take
+	untar "$RELEASE_ROOT/$TARBALL" "$stage" "$rel" ||
+		fail "$step: cannot extract $rel/ from $TARBALL"
+	sums="$stage/$rel/SHA256SUMS"
+	if [ ! -f "$sums" ] || [ ! -f "$stage/$rel/$RELEASE_NAME.rel" ]; then
+		fail "$step: $TARBALL has no $rel/SHA256SUMS and $rel/$RELEASE_NAME.rel: not a release of $RELEASE_NAME $vsn"
+	fi
+	dirs=$(awk '{
+			p = $0
+			sub(/^[0-9a-fA-F]+ [ *]/, "", p)
+			if (p ~ /^lib\/[^\/]+\//) { split(p, a, "/"); print "lib/" a[2] }
+			else if (p ~ /^erts-[^\/]+\//) { split(p, a, "/"); print a[1] }
+		}' "$sums" | LC_ALL=C sort -u)
+	new=""
+	old=""
+	for d in $dirs; do
+		case "${d#lib/}" in
+		*[!A-Za-z0-9._+-]* | "" | .*)
+			fail "$step: $rel/SHA256SUMS lists a strange directory '$d'" ;;
+		esac
+		if [ -e "$RELEASE_ROOT/$d" ]; then
+			old="$old $d"
+		else
+			new="$new $d"
+		fi
+	done
+	if [ -n "$new" ]; then
+		# shellcheck disable=SC2086 # directory names, checked above
+		untar "$RELEASE_ROOT/$TARBALL" "$stage" $new ||
+			fail "$step: cannot extract$new from $TARBALL"
+	fi
+
+	# every extracted file as SHA256SUMS says, and nothing it does not list
+	# shellcheck disable=SC2046 # directory names, checked above
+	sums_under "$sums" "$rel/" $(for d in $new; do printf '%s/ ' "$d"; done) \
+		> "$stage/.check" || fail "$step: cannot read $rel/SHA256SUMS"
+	check_sums "$step" "$stage" "$stage/.check" \
+		"the files unpacked from $TARBALL do not match $rel/SHA256SUMS (nothing was installed)"
+	extra=$(cd "$stage" && find releases lib erts-* -type f 2>/dev/null | awk -v rel="$rel" '
+		FNR == NR { p = $0; sub(/^[0-9a-fA-F]+ [ *]/, "", p); listed[p] = 1; next }
+		$0 == rel "/SHA256SUMS" || $0 == rel "/SHA256SUMS.sig" { next }
+		!($0 in listed) { print }' "$sums" -)
+	[ -z "$extra" ] ||
+		fail "$step: $TARBALL holds files $rel/SHA256SUMS does not list (nothing was installed):
+$extra"
+	if [ -n "$old" ]; then
+		# shellcheck disable=SC2046 # directory names, checked above
+		sums_under "$sums" $(for d in $old; do printf '%s/ ' "$d"; done) > "$stage/.check-root"
+		check_sums "$step" "$RELEASE_ROOT" "$stage/.check-root" \
+			"directories the root shares with $vsn differ from $vsn's $rel/SHA256SUMS (nothing was installed)"
+	fi
+
+	# into the root: the new directories, then releases/VSN/ (the
+	# tarball and its sidecar may be there already)
+	for d in $new; do
+		mv "$stage/$d" "$RELEASE_ROOT/$d" || fail "$step: cannot move $d into $RELEASE_ROOT"
+	done
+	mkdir -p "$RELEASE_ROOT/$rel" || fail "$step: cannot create $RELEASE_ROOT/$rel"
+	for f in "$stage/$rel"/* "$stage/$rel"/.[!.]*; do
+		[ -e "$f" ] || continue
+		rm -rf "${RELEASE_ROOT:?}/$rel/${f##*/}"
+		mv "$f" "$RELEASE_ROOT/$rel/" || fail "$step: cannot move $rel/${f##*/} into $RELEASE_ROOT"
+	done
+	unpack_cleanup
+	trap - EXIT
+
+	ctl rh_unpacked "$RELEASE_NODE" "$step" "$RELEASE_ROOT/$rel/$RELEASE_NAME.rel" \
+		"$RELEASE_ROOT" || exit 1
+	printf '%s\n' "$RELEASE_NAME: unpacked $vsn from $TARBALL"
+}
+
+# render_release_sys_config VSN: releases/VSN/sys.config rendered in place
+# from the environment, as release_handler:install_release (and a later
+# restart of the node) reads that file itself.  The shipped template is
+# kept as sys.config.src the first time; later renders read it.  A file
+# the rendering does not change is left alone.  The rendered file may hold
+# secrets: only its owner may read it.
+render_release_sys_config() {
+	rdir="$RELEASE_ROOT/releases/$1"
+	[ -f "$rdir/sys.config" ] || return 0
+	src=$(sys_config_src "$rdir")
+	(umask 077 && render_config "$src" "$rdir/sys.config.new" "%") || return 1
+	if cmp -s "$rdir/sys.config.new" "$rdir/sys.config"; then
+		rm -f "$rdir/sys.config.new"
+		return 0
+	fi
+	if [ ! -f "$rdir/sys.config.src" ]; then
+		cp -p "$rdir/sys.config" "$rdir/sys.config.src" || return 1
+	fi
+	mv "$rdir/sys.config.new" "$rdir/sys.config"
+}
+
+# run_upgrade_hooks EVENT VSN: the EVENT hooks of version VSN (the one
+# being installed), with RELEASE_VSN set to it.
+run_upgrade_hooks() {
+	(
+		RELEASE_VSN=$2
+		REL_VSN=$2
+		export RELEASE_VSN REL_VSN
+		run_hooks "$1" "$RELEASE_ROOT/releases/$2"
+	)
+}
+
+# do_install STEP VSN KIND PERMANENT: hot-install VSN, known to the
+# running node's release_handler (KIND downgrade: only a version it ran
+# before, status old or permanent): render its sys.config, check the
+# relup, its pre_upgrade hooks, release_handler:install_release, then
+# make_permanent unless PERMANENT is no, then its post_upgrade hooks.
+do_install() {
+	step=$1
+	vsn=$2
+	kind=$3
+	permanent=$4
+	need_dist "$step"
+	which=$(rh_which "$step") || exit 1
+	status=$(status_in "$which" "$vsn")
+	running=$(running_in "$which")
+	[ -n "$status" ] ||
+		fail "$step: release_handler does not know $vsn (unpack it first: bin/$RELEASE_NAME unpack $vsn)"
+	if [ "$vsn" = "$running" ]; then
+		if [ "$permanent" = yes ] && [ "$status" = current ]; then
+			ctl rh_permanent "$RELEASE_NODE" "$step" "$vsn" || exit 1
+			printf '%s\n' "$RELEASE_NAME: $step: the node runs $vsn already; made it permanent"
+		else
+			printf '%s\n' "$RELEASE_NAME: $step: the node runs $vsn already ($status)"
+		fi
+		return 0
+	fi
+	if [ "$kind" = downgrade ]; then
+		case "$status" in
+		old | permanent) ;;
+		*) fail "$step: the node never ran $vsn (release_handler: $status): use install or upgrade" ;;
+		esac
+	fi
+	render_release_sys_config "$vsn" ||
+		fail "$step: releases/$vsn/sys.config needs the variables above"
+	ctl rh_check "$RELEASE_NODE" "$step" "$vsn" || exit 1
+	run_upgrade_hooks pre_upgrade "$vsn" ||
+		fail "$step: a pre_upgrade hook failed: nothing was installed, the node runs $running"
+	permanent_vsn=$(printf '%s\n' "$which" | awk '$2 == "permanent" { print $1 }')
+	ctl rh_install "$RELEASE_NODE" "$step" "$vsn" || exit 1
+	if [ "$permanent" = yes ]; then
+		ctl rh_permanent "$RELEASE_NODE" "$step" "$vsn" ||
+			fail "$step: the node runs $vsn, but it is not permanent"
+	fi
+	run_upgrade_hooks post_upgrade "$vsn" ||
+		fail "$step: the node runs $vsn, but a post_upgrade hook failed"
+	if [ "$permanent" = yes ]; then
+		printf '%s\n' "$RELEASE_NAME: $running -> $vsn: installed, permanent"
+	else
+		printf '%s\n' "$RELEASE_NAME: $running -> $vsn: installed, not permanent (a restart boots $permanent_vsn)"
+	fi
+}
+
+# upgrade_args CMD ARGS…: VSN and --no-permanent, in any order; sets
+# UP_VSN and UP_PERMANENT.
+upgrade_args() {
+	c=$1
+	shift
+	UP_VSN=""
+	UP_PERMANENT=yes
+	for a in "$@"; do
+		case "$a" in
+		--no-permanent) UP_PERMANENT=no ;;
+		-*) usage_fail "$c: unknown option '$a'" ;;
+		*)
+			[ -z "$UP_VSN" ] || usage_fail "usage: bin/$RELEASE_NAME $c VSN [--no-permanent]"
+			UP_VSN=$a
+			;;
+		esac
+	done
+	[ -n "$UP_VSN" ] || usage_fail "usage: bin/$RELEASE_NAME $c VSN [--no-permanent]"
+	check_vsn "$c" "$UP_VSN"
 }
 
 cmd="${1:-help}"
@@ -518,6 +900,7 @@ foreground)
 console)
 	configure
 	run_hooks pre_start || exit 1
+	ensure_releases_file
 	start_vm exec "$@"
 	;;
 daemon)
@@ -578,6 +961,18 @@ describe)
 	;;
 versions)
 	do_versions
+	;;
+unpack)
+	[ $# -eq 1 ] || usage_fail "usage: bin/$RELEASE_NAME unpack VSN"
+	check_vsn unpack "$1"
+	do_unpack "unpack $1" "$1"
+	;;
+install | upgrade | downgrade)
+	upgrade_args "$cmd" "$@"
+	if [ "$cmd" = upgrade ]; then
+		do_unpack "upgrade $UP_VSN" "$UP_VSN"
+	fi
+	do_install "$cmd $UP_VSN" "$UP_VSN" "$cmd" "$UP_PERMANENT"
 	;;
 version)
 	printf '%s\n' "$RELEASE_NAME $RELEASE_VSN"

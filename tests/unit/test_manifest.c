@@ -156,6 +156,12 @@ static void test_excluded(void **state)
 	assert_false(rb_path_excluded(&ex, "releases/0.1.0"));
 	assert_false(rb_path_excluded(&ex, "lib/shop.tar.gz"));
 	assert_false(rb_path_excluded(NULL, "a.sig"));
+	/* release_handler's RELEASES belongs to the runtime, not the release */
+	assert_true(rb_path_excluded(&ex, "releases/RELEASES"));
+	assert_true(rb_path_excluded(&any, "releases/RELEASES"));
+	assert_true(rb_path_excluded(&tar, "releases/RELEASES"));
+	assert_false(rb_path_excluded(&ex, "releases/0.1.0/RELEASES"));
+	assert_false(rb_path_excluded(&ex, "x/releases/RELEASES"));
 
 	assert_false(rb_path_excluded(&tar, "releases/0.1.0/SHA256SUMS"));
 	assert_false(rb_path_excluded(&tar, "releases/0.1.0/SHA256SUMS.sig"));
@@ -225,7 +231,9 @@ static void test_tree_other_versions(void **state)
 	assert_int_equal(rb_tree_list(&t, f->root, &ex, &err), 0);
 	for (size_t i = 0; i < t.nr; i++) {
 		assert_false(has_prefix(t.v[i].path, "releases/0.0.9"));
-		if (!strcmp(t.v[i].path, "releases/RELEASES"))
+		/* the runtime's, not the release's */
+		assert_string_not_equal(t.v[i].path, "releases/RELEASES");
+		if (!strcmp(t.v[i].path, "releases/COOKIE"))
 			saw_file = 1;
 	}
 	assert_true(saw_file);
@@ -242,7 +250,8 @@ static void test_tree_other_versions(void **state)
 	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
 	sums = slurp(f->root, "releases/0.1.0/SHA256SUMS");
 	assert_null(strstr(sums, "releases/0.0.9/"));
-	assert_non_null(strstr(sums, "  releases/RELEASES\n"));
+	assert_null(strstr(sums, "releases/RELEASES"));
+	assert_non_null(strstr(sums, "  releases/COOKIE\n"));
 	free(sums);
 }
 
