@@ -22,6 +22,9 @@ v1() {
 # its sources turned into 0.2.0, compiled: v2 DIR
 v2() {
 	cp "$FIX"/counter-0.2.0/src/* "$1/src/"
+	# rebar3 compares mtimes to the second: a source copied in the second
+	# of the last compile would keep its old .beam
+	rm -rf "$1/_build/prod/lib/counter"
 	compile_rebar3 "$1"
 }
 
@@ -171,6 +174,7 @@ C=$T/c
 v1 "$C"
 sed -i 's/version: { from_app: counter }/version: 0.1.1/' "$C/rel/config.yml"
 cp "$FIX"/counter-0.2.0/src/counter_server.erl "$C/src/"
+rm -rf "$C/_build/prod/lib/counter"
 compile_rebar3 "$C"
 err=$(fails "$C" --env prod --upgrade) || exit 1
 assert_contains "$err" "application 'counter' changed but its version is still 0.1.0: bump vsn in its .app" "no version bump"
