@@ -3,11 +3,9 @@
  * APP, from an earlier release's tarball to the compiled project, into
  * rel/appups/APP/<old>_to_<new>.appup, where a build takes it as it is.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "apps.h"
 #include "assemble.h"
@@ -78,21 +76,6 @@ static int parse_args(struct appup_opts *o, int argc, char **argv)
 }
 
 /* The release's version, as the build finds it. */
-static const char *release_vsn(const struct rb_plan *plan,
-			       const struct rb_app_index *index,
-			       const char *config, struct rb_error *err)
-{
-	const struct rb_app *app;
-
-	if (plan->version)
-		return plan->version;
-	app = rb_app_index_find(index, plan->version_from_app);
-	if (!app)
-		rb_error(err, RB_ECONFIG, "%s: version: application '%s' not found",
-			 config, plan->version_from_app);
-	return app ? app->vsn : NULL;
-}
-
 static int write_appup(const char *path, const char *app, const char *old_vsn,
 		       const char *new_vsn, const struct rb_module_diff *d,
 		       int force, struct rb_error *err)
@@ -123,22 +106,16 @@ out:
 int cmd_appup(int argc, char **argv)
 {
 	struct appup_opts o = { .config = "rel/config.yml" };
-	struct rb_config cfg = { 0 };
-	struct rb_plan plan = { 0 };
-	struct rb_project proj = { 0 };
-	struct rb_runtime rt = { 0 };
-	struct rb_app_index index;
+	struct project p;
 	struct rb_old_release old = { 0 };
 	struct rb_module_diff d = RB_MODULE_DIFF_INIT;
-	struct strvec dirs = STRVEC_INIT;
 	const struct rb_app *app;
 	const char *vsn, *old_vsn;
 	char *root = NULL, *old_dir = NULL, *path = NULL;
 	struct rb_error err = { 0 };
-	char cwd[PATH_MAX];
 	int ret = 1, r;
 
-	rb_app_index_init(&index);
+	memset(&p, 0, sizeof(p));
 	r = parse_args(&o, argc, argv);
 	if (r) {
 		if (r == 1) {
@@ -147,39 +124,24 @@ int cmd_appup(int argc, char **argv)
 		}
 		return r;
 	}
-	if (!getcwd(cwd, sizeof(cwd))) {
-		perror("relbuild: getcwd");
-		return 1;
-	}
-	if (rb_config_load(&cfg, o.config, &err) < 0 ||
-	    rb_config_resolve(&cfg, o.release, o.env, &plan, &err) < 0 ||
-	    rb_project_detect(&proj, cwd, plan.env, &err) < 0 ||
-	    rb_runtime_find(&rt, plan.erts_path, proj.kind == RB_PROJECT_MIX, &err) < 0)
+	if (project_open(&p, o.config, o.release, o.env, &err) < 0)
 		goto fail;
-	if (!is_dir(proj.build_lib)) {
-		rb_fail(&err, "'%s' does not exist: the project has not been compiled; run '%s' first",
-			proj.build_lib, rb_project_compile_hint(&proj, plan.env));
-		goto fail;
-	}
-	project_search_dirs(&dirs, &proj, &plan, &rt);
-	if (rb_apps_discover(&index, &dirs, &err) < 0)
-		goto fail;
-	app = rb_app_index_find(&index, o.app);
+	app = rb_app_index_find(&p.index, o.app);
 	if (!app) {
 		rb_fail(&err, "application '%s' not found (looked in '%s' and the runtime); run '%s' first",
-			o.app, proj.build_lib, rb_project_compile_hint(&proj, plan.env));
+			o.app, p.proj.build_lib, rb_project_compile_hint(&p.proj, p.plan.env));
 		goto fail;
 	}
-	if (!(vsn = release_vsn(&plan, &index, o.config, &err)))
+	if (!(vsn = project_version(&p, NULL, o.config, &err)))
 		goto fail;
 
-	root = rb_release_root(&plan, &proj);
-	if (rb_old_release_open(&old, root, plan.release, o.upfrom, vsn, &err) < 0)
+	root = rb_release_root(&p.plan, &p.proj);
+	if (rb_old_release_open(&old, root, p.plan.release, o.upfrom, vsn, &err) < 0)
 		goto fail;
 	old_vsn = rb_rel_app_vsn(&old.rel, o.app);
 	if (!old_vsn) {
 		rb_fail(&err, "application '%s' is not in release %s %s: an added application needs no appup",
-			o.app, plan.release, old.rel.vsn);
+			o.app, p.plan.release, old.rel.vsn);
 		goto fail;
 	}
 	old_dir = xasprintf("%s/%s-%s", old.lib_dir, o.app, old_vsn);
@@ -187,10 +149,10 @@ int cmd_appup(int argc, char **argv)
 		goto fail;
 	if (!strcmp(old_vsn, app->vsn)) {
 		rb_fail(&err, "application '%s' is %s in release %s %s too, and unchanged: no appup to write",
-			o.app, app->vsn, plan.release, old.rel.vsn);
+			o.app, app->vsn, p.plan.release, old.rel.vsn);
 		goto fail;
 	}
-	path = xasprintf("%s/rel/appups/%s/%s_to_%s.appup", proj.root, o.app,
+	path = xasprintf("%s/rel/appups/%s/%s_to_%s.appup", p.proj.root, o.app,
 			 old_vsn, app->vsn);
 	if (write_appup(path, o.app, old_vsn, app->vsn, &d, o.force, &err) < 0)
 		goto fail;
@@ -206,11 +168,6 @@ out:
 	free(path);
 	rb_module_diff_release(&d);
 	rb_old_release_release(&old);
-	strvec_clear(&dirs);
-	rb_app_index_release(&index);
-	rb_runtime_release(&rt);
-	rb_project_release(&proj);
-	rb_plan_release(&plan);
-	rb_config_release(&cfg);
+	project_release(&p);
 	return ret;
 }

@@ -2,11 +2,9 @@
  * relbuild [build]: assemble the release, then write its manifest and
  * tarball.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "apps.h"
 #include "tarball.h"
@@ -134,25 +132,21 @@ static struct rb_app_ref *root_apps(const struct rb_plan *plan,
 int cmd_build(int argc, char **argv)
 {
 	struct build_opts o = { .config = "rel/config.yml" };
-	struct rb_config cfg = { 0 };
-	struct rb_plan plan = { 0 };
-	struct rb_project proj = { 0 };
-	struct rb_runtime rt = { 0 };
-	struct rb_app_index index;
+	struct project p;
+	struct rb_plan *plan = &p.plan;
 	struct rb_app_list apps;
 	struct rb_assembly rel = { 0 };
 	struct rb_tarball tar = { 0 };
 	struct rb_key key = { NULL, 0 };
 	struct rb_upgrade_summary up;
-	struct strvec dirs = STRVEC_INIT;
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
+	const char *vsn;
 	struct rb_error err = { 0 };
-	char cwd[PATH_MAX];
 	long long epoch;
 	int ret = 1, r;
 
-	rb_app_index_init(&index);
+	memset(&p, 0, sizeof(p));
 	rb_app_list_init(&apps);
 	rb_upgrade_summary_init(&up);
 	r = parse_args(&o, argc, argv);
@@ -163,56 +157,34 @@ int cmd_build(int argc, char **argv)
 		}
 		return r;
 	}
-	if (!getcwd(cwd, sizeof(cwd))) {
-		perror("relbuild: getcwd");
-		return 1;
-	}
 	if (rb_source_date_epoch(&epoch, &err) < 0)
 		goto fail;
 	/* A bad key must stop the build before anything is built. */
 	if (o.sign && rb_key_load_private(&key, o.sign, &err) < 0)
 		goto fail;
-	if (rb_config_load(&cfg, o.config, &err) < 0 ||
-	    rb_config_resolve(&cfg, o.release, o.env, &plan, &err) < 0)
+	if (project_open(&p, o.config, o.release, o.env, &err) < 0)
 		goto fail;
 	if (o.dev)
-		plan.dev_mode = 1;
-	if (o.no_tar || plan.dev_mode)
-		plan.tar = 0;
-	if (o.sign && plan.dev_mode) {
+		plan->dev_mode = 1;
+	if (o.no_tar || plan->dev_mode)
+		plan->tar = 0;
+	if (o.sign && plan->dev_mode) {
 		rb_error(&err, RB_ECONFIG, "--sign: dev_mode writes no manifest to sign");
 		goto fail;
 	}
-	if (o.upgrade && plan.dev_mode) {
+	if (o.upgrade && plan->dev_mode) {
 		rb_error(&err, RB_ECONFIG, "--upgrade: dev_mode links the applications, it makes no release to upgrade to");
 		goto fail;
 	}
 
-	if (rb_project_detect(&proj, cwd, plan.env, &err) < 0 ||
-	    rb_runtime_find(&rt, plan.erts_path, proj.kind == RB_PROJECT_MIX, &err) < 0)
+	refs = root_apps(plan, &p.proj, &nr_refs);
+	if (rb_apps_closure(&p.index, refs, nr_refs,
+			    rb_project_compile_hint(&p.proj, plan->env), &apps, &err) < 0)
 		goto fail;
-	if (!is_dir(proj.build_lib)) {
-		rb_fail(&err, "'%s' does not exist: the project has not been compiled; run '%s' first",
-			proj.build_lib, rb_project_compile_hint(&proj, plan.env));
+	if (!(vsn = project_version(&p, &apps, o.config, &err)))
 		goto fail;
-	}
-	project_search_dirs(&dirs, &proj, &plan, &rt);
-	refs = root_apps(&plan, &proj, &nr_refs);
-	if (rb_apps_discover(&index, &dirs, &err) < 0 ||
-	    rb_apps_closure(&index, refs, nr_refs,
-			    rb_project_compile_hint(&proj, plan.env), &apps, &err) < 0)
-		goto fail;
-	if (!plan.version) {
-		const struct rb_app *app = rb_app_list_find(&apps, plan.version_from_app);
-
-		if (!app) {
-			rb_error(&err, RB_ECONFIG,
-				 "%s: version: application '%s' is not in release '%s'",
-				 o.config, plan.version_from_app, plan.release);
-			goto fail;
-		}
-		plan.version = xstrdup(app->vsn);
-	}
+	if (!plan->version)
+		plan->version = xstrdup(vsn);
 
 	for (size_t i = 0; i < apps.nr; i++) {
 		struct rb_migration_list migs;
@@ -233,13 +205,13 @@ int cmd_build(int argc, char **argv)
 			printf("application %s %s %s\n", apps.v[i].name,
 			       apps.v[i].vsn, rb_start_type_name(apps.v[i].type));
 
-	if (rb_assemble(&plan, &proj, &rt, &apps, &rel, &err) < 0)
+	if (rb_assemble(plan, &p.proj, &p.rt, &apps, &rel, &err) < 0)
 		goto fail;
 	/* Before the manifest, which lists the appups and the relup. */
 	if (o.upgrade) {
 		struct rb_upgrade_job job = {
-			.project = proj.root, .root = rel.root, .name = rel.name,
-			.vsn = rel.vsn, .upfrom = o.upfrom, .erl = rt.erl,
+			.project = p.proj.root, .root = rel.root, .name = rel.name,
+			.vsn = rel.vsn, .upfrom = o.upfrom, .erl = p.rt.erl,
 		};
 
 		struct strbuf sb = STRBUF_INIT;
@@ -251,20 +223,20 @@ int cmd_build(int argc, char **argv)
 		fputs(sb_str(&sb), stdout);
 		sb_release(&sb);
 	}
-	if (!plan.dev_mode && rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0)
+	if (!plan->dev_mode && rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0)
 		goto fail;
 	/* Before the tarball, which carries the signature. */
 	if (key.pkey && rb_sign_manifest(&key, rel.root, rel.vsn, &err) < 0)
 		goto fail;
-	if (plan.tar) {
+	if (plan->tar) {
 		if (rb_tarball_make(&tar, rel.root, rel.name, rel.vsn,
-				    plan.compression, epoch, &err) < 0)
+				    plan->compression, epoch, &err) < 0)
 			goto fail;
 	}
 	if (!o.quiet) {
-		printf("release %s %s (%s) at %s\n", rel.name, rel.vsn, plan.env,
+		printf("release %s %s (%s) at %s\n", rel.name, rel.vsn, plan->env,
 		       rel.root);
-		if (plan.tar)
+		if (plan->tar)
 			printf("tarball %s\nsha256  %s\n", tar.path, tar.hash);
 		if (key.pkey)
 			printf("signed  %s/releases/%s/SHA256SUMS.sig\n", rel.root,
@@ -282,13 +254,8 @@ out:
 	rb_upgrade_summary_release(&up);
 	rb_key_release(&key);
 	rb_assembly_release(&rel);
-	strvec_clear(&dirs);
 	free(refs);
 	rb_app_list_release(&apps);
-	rb_app_index_release(&index);
-	rb_runtime_release(&rt);
-	rb_project_release(&proj);
-	rb_plan_release(&plan);
-	rb_config_release(&cfg);
+	project_release(&p);
 	return ret;
 }

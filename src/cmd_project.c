@@ -1,23 +1,77 @@
 /*
- * Shared by the commands that work on a compiled project: where its
- * applications are looked up, and where its release goes.
+ * Shared by the commands that work on a compiled project: reading its
+ * configuration, finding it and its runtime, and where its applications
+ * are looked up.
  */
 #include "cmd_project.h"
 
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-void project_search_dirs(struct strvec *dirs, const struct rb_project *proj,
-			 const struct rb_plan *plan,
-			 const struct rb_runtime *rt)
+/* The application directories, in the order a name is looked up. */
+static void search_dirs(struct project *p)
 {
-	strvec_push(dirs, proj->build_lib);
-	for (size_t i = 0; i < plan->lib_dirs.nr; i++) {
-		if (plan->lib_dirs.v[i][0] == '/')
-			strvec_push(dirs, plan->lib_dirs.v[i]);
+	strvec_push(&p->dirs, p->proj.build_lib);
+	for (size_t i = 0; i < p->plan.lib_dirs.nr; i++) {
+		if (p->plan.lib_dirs.v[i][0] == '/')
+			strvec_push(&p->dirs, p->plan.lib_dirs.v[i]);
 		else
-			strvec_pushf(dirs, "%s/%s", proj->root, plan->lib_dirs.v[i]);
+			strvec_pushf(&p->dirs, "%s/%s", p->proj.root,
+				     p->plan.lib_dirs.v[i]);
 	}
-	if (rt->elixir_lib)
-		strvec_push(dirs, rt->elixir_lib);
-	strvec_pushf(dirs, "%s/lib", rt->otp_root);
+	if (p->rt.elixir_lib)
+		strvec_push(&p->dirs, p->rt.elixir_lib);
+	strvec_pushf(&p->dirs, "%s/lib", p->rt.otp_root);
+}
+
+int project_open(struct project *p, const char *config, const char *release,
+		 const char *env, struct rb_error *err)
+{
+	char cwd[PATH_MAX];
+
+	memset(p, 0, sizeof(*p));
+	rb_app_index_init(&p->index);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return rb_fail_errno(err, "cannot read the current directory");
+	if (rb_config_load(&p->cfg, config, err) < 0 ||
+	    rb_config_resolve(&p->cfg, release, env, &p->plan, err) < 0 ||
+	    rb_project_detect(&p->proj, cwd, p->plan.env, err) < 0 ||
+	    rb_runtime_find(&p->rt, p->plan.erts_path,
+			    p->proj.kind == RB_PROJECT_MIX, err) < 0)
+		return -1;
+	if (!is_dir(p->proj.build_lib))
+		return rb_fail(err, "'%s' does not exist: the project has not been compiled; run '%s' first",
+			       p->proj.build_lib,
+			       rb_project_compile_hint(&p->proj, p->plan.env));
+	search_dirs(p);
+	return rb_apps_discover(&p->index, &p->dirs, err);
+}
+
+void project_release(struct project *p)
+{
+	strvec_clear(&p->dirs);
+	rb_app_index_release(&p->index);
+	rb_runtime_release(&p->rt);
+	rb_project_release(&p->proj);
+	rb_plan_release(&p->plan);
+	rb_config_release(&p->cfg);
+}
+
+const char *project_version(const struct project *p,
+			    const struct rb_app_list *apps, const char *config,
+			    struct rb_error *err)
+{
+	const char *from = p->plan.version_from_app;
+	const struct rb_app *app;
+
+	if (p->plan.version)
+		return p->plan.version;
+	app = apps ? rb_app_list_find(apps, from) : rb_app_index_find(&p->index, from);
+	if (!app)
+		rb_error(err, RB_ECONFIG,
+			 "%s: version: application '%s' is not in release '%s'",
+			 config, from, p->plan.release);
+	return app ? app->vsn : NULL;
 }
