@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -30,25 +32,6 @@ struct fixture {
 
 static const char *const vsns[] = { "0.1.0", "0.2.0", "0.3.0", "0.4.0" };
 
-static void put(const char *root, const char *rel, const char *content,
-		mode_t mode)
-{
-	char *full = path_join(root, rel);
-	char *dir = xstrdup(full);
-	struct rb_error err;
-	int fd;
-
-	*strrchr(dir, '/') = '\0';
-	assert_int_equal(mkdir_p(dir, &err), 0);
-	fd = open(full, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-	free(dir);
-	free(full);
-}
-
 /* A small release of version vsn, packed (and signed with key) as the build does. */
 static char *make_signed_tarball(const char *tmp, const char *vsn,
 				 const struct rb_key *key)
@@ -58,17 +41,17 @@ static char *make_signed_tarball(const char *tmp, const char *vsn,
 	char *root = xasprintf("%s/build-%s", tmp, vsn);
 	char *s, *ret;
 
-	put(root, "bin/shop", "#!/bin/sh\necho shop\n", 0755);
+	test_put(root, "bin/shop", "#!/bin/sh\necho shop\n", 0755);
 	s = xasprintf("{application,shop,[{vsn,\"%s\"}]}.\n", vsn);
-	put(root, "lib/shop-1/ebin/shop.app", s, 0644);
+	test_put(root, "lib/shop-1/ebin/shop.app", s, 0644);
 	free(s);
-	put(root, "lib/shop-1/priv/repo/migrations/20240101000000_a.sql", "select 1;\n", 0644);
-	put(root, "releases/COOKIE", "cookie", 0600);
+	test_put(root, "lib/shop-1/priv/repo/migrations/20240101000000_a.sql", "select 1;\n", 0644);
+	test_put(root, "releases/COOKIE", "cookie", 0600);
 	s = xasprintf("14.2 %s\n", vsn);
-	put(root, "releases/start_erl.data", s, 0644);
+	test_put(root, "releases/start_erl.data", s, 0644);
 	free(s);
 	s = xasprintf("releases/%s/shop.rel", vsn);
-	put(root, s, "{release,{\"shop\",\"x\"},{erts,\"14.2\"},[]}.\n", 0644);
+	test_put(root, s, "{release,{\"shop\",\"x\"},{erts,\"14.2\"},[]}.\n", 0644);
 	free(s);
 	rb_tarball_init(&t);
 	if (rb_manifest_write(root, vsn, NULL, &err) < 0 ||
@@ -464,9 +447,9 @@ static void test_stale_cleanup(void **state)
 
 	install_ok(f, 0, 5, 0);
 	/* What killed runs leave: a half extraction, a link, a pruning. */
-	put(f->root, "versions/.tmp-0.2.0-0123456789abcdef/lib/x/y", "half", 0644);
-	put(f->root, "versions/.tmp-pruned-0.0.1-0123456789abcdef/bin/z", "old", 0644);
-	put(f->root, ".tmp-installed-0123456789abcdef", "0.1.0\n", 0644);
+	test_put(f->root, "versions/.tmp-0.2.0-0123456789abcdef/lib/x/y", "half", 0644);
+	test_put(f->root, "versions/.tmp-pruned-0.0.1-0123456789abcdef/bin/z", "old", 0644);
+	test_put(f->root, ".tmp-installed-0123456789abcdef", "0.1.0\n", 0644);
 	p = path_join(f->root, ".tmp-current-0123456789abcdef");
 	assert_int_equal(symlink("versions/0.2.0", p), 0);
 	free(p);
@@ -479,7 +462,7 @@ static void test_stale_cleanup(void **state)
 	assert_link(f, "current", "versions/0.2.0");
 
 	/* Rollback cleans too. */
-	put(f->root, "versions/.tmp-0.3.0-0123456789abcdef/a", "half", 0644);
+	test_put(f->root, "versions/.tmp-0.3.0-0123456789abcdef/a", "half", 0644);
 	assert_int_equal(rollback(f, NULL, 0, &err), 0);
 	assert_false(exists_rel(f, "versions/.tmp-0.3.0-0123456789abcdef"));
 
@@ -773,7 +756,7 @@ static void test_list(void **state)
 	file = path_join(f->root, "versions/0.1.0/bin/shop");
 	assert_int_equal(unlink(file), 0);
 	free(file);
-	put(f->root, "versions/0.1.0/extra", "x", 0644);
+	test_put(f->root, "versions/0.1.0/extra", "x", 0644);
 
 	assert_int_equal(rb_list(f->root, 1, &l, &err), 0);
 	assert_int_equal(l.nr, 3);

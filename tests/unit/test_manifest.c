@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +18,6 @@
 struct fixture {
 	char *root;
 };
-
-static void put(const char *root, const char *rel, const char *content,
-		mode_t mode)
-{
-	char *full = path_join(root, rel);
-	char *dir = xstrdup(full);
-	struct rb_error err;
-
-	*strrchr(dir, '/') = '\0';
-	assert_int_equal(mkdir_p(dir, &err), 0);
-	assert_int_equal(write_file(full, content, strlen(content), mode, &err), 0);
-	free(dir);
-	free(full);
-}
 
 static char *slurp(const char *root, const char *rel)
 {
@@ -46,24 +34,24 @@ static void make_release(const char *root)
 {
 	char *link;
 
-	put(root, "bin/shop", "#!/bin/sh\necho shop\n", 0755);
-	put(root, "lib/shop-0.1.0/ebin/shop.beam", "FOR1 beam", 0644);
-	put(root, "lib/shop-0.1.0/ebin/shop.app", "{application,shop,[]}.\n", 0644);
-	put(root, "lib/shop-0.1.0/priv/with space.txt", "spaces\n", 0644);
-	put(root, "lib/shop-0.1.0/priv/Upper.txt", "U\n", 0644);
-	put(root, "lib/shop-0.1.0/priv/lower.txt", "l\n", 0644);
-	put(root, "lib/a-b/x", "x\n", 0644);
-	put(root, "lib/a/y", "y\n", 0644);
-	put(root, "lib/a/empty", "", 0644);
-	put(root, "releases/COOKIE", "secret", 0600);
-	put(root, "releases/start_erl.data", "14.2 0.1.0\n", 0644);
-	put(root, "releases/0.1.0/shop.rel", "{release,{\"shop\",\"0.1.0\"},{erts,\"14.2\"},[]}.\n", 0644);
-	put(root, "releases/0.1.0/hooks/post_start/10-migrate.sh", "#!/bin/sh\n", 0755);
+	test_put(root, "bin/shop", "#!/bin/sh\necho shop\n", 0755);
+	test_put(root, "lib/shop-0.1.0/ebin/shop.beam", "FOR1 beam", 0644);
+	test_put(root, "lib/shop-0.1.0/ebin/shop.app", "{application,shop,[]}.\n", 0644);
+	test_put(root, "lib/shop-0.1.0/priv/with space.txt", "spaces\n", 0644);
+	test_put(root, "lib/shop-0.1.0/priv/Upper.txt", "U\n", 0644);
+	test_put(root, "lib/shop-0.1.0/priv/lower.txt", "l\n", 0644);
+	test_put(root, "lib/a-b/x", "x\n", 0644);
+	test_put(root, "lib/a/y", "y\n", 0644);
+	test_put(root, "lib/a/empty", "", 0644);
+	test_put(root, "releases/COOKIE", "secret", 0600);
+	test_put(root, "releases/start_erl.data", "14.2 0.1.0\n", 0644);
+	test_put(root, "releases/0.1.0/shop.rel", "{release,{\"shop\",\"0.1.0\"},{erts,\"14.2\"},[]}.\n", 0644);
+	test_put(root, "releases/0.1.0/hooks/post_start/10-migrate.sh", "#!/bin/sh\n", 0755);
 	/* Left out: tarballs, sidecars and signatures. */
-	put(root, "releases/0.1.0/shop.tar.gz", "not really", 0644);
-	put(root, "releases/0.1.0/shop-0.1.0.tar.gz", "not really", 0644);
-	put(root, "releases/0.1.0/shop-0.1.0.tar.gz.sha256", "x", 0644);
-	put(root, "releases/0.1.0/SHA256SUMS.sig", "sig", 0644);
+	test_put(root, "releases/0.1.0/shop.tar.gz", "not really", 0644);
+	test_put(root, "releases/0.1.0/shop-0.1.0.tar.gz", "not really", 0644);
+	test_put(root, "releases/0.1.0/shop-0.1.0.tar.gz.sha256", "x", 0644);
+	test_put(root, "releases/0.1.0/SHA256SUMS.sig", "sig", 0644);
 	link = path_join(root, "bin/shop-link");
 	assert_int_equal(symlink("shop", link), 0);
 	free(link);
@@ -122,7 +110,7 @@ static void test_sha256_file(void **state)
 	char hex[RB_SHA256_HEX];
 	char *p;
 
-	put(f->root, "abc", "abc", 0644);
+	test_put(f->root, "abc", "abc", 0644);
 	p = path_join(f->root, "abc");
 	assert_int_equal(rb_sha256_file(p, hex, &err), 0);
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -223,10 +211,10 @@ static void test_tree_other_versions(void **state)
 	int saw_file = 0, saw_old = 0;
 	char *sums;
 
-	put(f->root, "releases/0.0.9/shop.rel", "old\n", 0644);
-	put(f->root, "releases/0.0.9/SHA256SUMS", "", 0644);
-	put(f->root, "releases/0.0.9/shop.tar.gz", "old tarball", 0644);
-	put(f->root, "releases/RELEASES", "[].\n", 0644);
+	test_put(f->root, "releases/0.0.9/shop.rel", "old\n", 0644);
+	test_put(f->root, "releases/0.0.9/SHA256SUMS", "", 0644);
+	test_put(f->root, "releases/0.0.9/shop.tar.gz", "old tarball", 0644);
+	test_put(f->root, "releases/RELEASES", "[].\n", 0644);
 
 	assert_int_equal(rb_tree_list(&t, f->root, &ex, &err), 0);
 	for (size_t i = 0; i < t.nr; i++) {
@@ -330,8 +318,8 @@ static void test_modes_written(void **state)
 	path = path_join(f->root, "lib/a/y");
 	assert_int_equal(chmod(path, 0664), 0);
 	free(path);
-	put(f->root, "lib/a/private-exec", "x", 0750);
-	put(f->root, "releases/0.1.0/MODES", "stale", 0600);
+	test_put(f->root, "lib/a/private-exec", "x", 0750);
+	test_put(f->root, "releases/0.1.0/MODES", "stale", 0600);
 	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
 
 	text = slurp(f->root, "releases/0.1.0/MODES");
@@ -427,7 +415,7 @@ static void test_manifest_bad_name(void **state)
 	struct rb_manifest m = RB_MANIFEST_INIT;
 	struct rb_error err;
 
-	put(f->root, "lib/bad\nname", "x", 0644);
+	test_put(f->root, "lib/bad\nname", "x", 0644);
 	assert_int_equal(rb_manifest_build(&m, f->root, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "unsupported character in file name"));
 	rb_manifest_release(&m);
@@ -567,12 +555,12 @@ static void test_verify_dir(void **state)
 	rb_verify_result_release(&res);
 
 	/* A changed byte, a removed file, an added file; tarballs ignored. */
-	put(f->root, "lib/shop-0.1.0/ebin/shop.beam", "FOR2 beam", 0644);
+	test_put(f->root, "lib/shop-0.1.0/ebin/shop.beam", "FOR2 beam", 0644);
 	p = path_join(f->root, "lib/a/y");
 	assert_int_equal(unlink(p), 0);
 	free(p);
-	put(f->root, "lib/a/new", "new\n", 0644);
-	put(f->root, "releases/0.1.0/other.tar.zst", "ignored", 0644);
+	test_put(f->root, "lib/a/new", "new\n", 0644);
+	test_put(f->root, "releases/0.1.0/other.tar.zst", "ignored", 0644);
 
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, "0.1.0", &res, &err), 0);
@@ -631,7 +619,7 @@ static void test_verify_dir_modes(void **state)
 	rb_verify_result_release(&res);
 
 	/* A MODES that does not match its hash is reported, not trusted. */
-	put(f->root, "releases/0.1.0/MODES", "0755 bin/shop\n", 0644);
+	test_put(f->root, "releases/0.1.0/MODES", "0755 bin/shop\n", 0644);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
 	assert_int_equal(res.nr_problems, 1);
@@ -650,7 +638,7 @@ static void test_verify_dir_modes(void **state)
 
 		assert_int_equal(rb_manifest_build(&m, f->root, &ex, &err), 0);
 		text = rb_manifest_format(&m);
-		put(f->root, "releases/0.1.0/SHA256SUMS", text, 0644);
+		test_put(f->root, "releases/0.1.0/SHA256SUMS", text, 0644);
 		free(text);
 		rb_manifest_release(&m);
 	}
@@ -672,10 +660,10 @@ static void test_verify_dir_versions(void **state)
 	struct rb_error err;
 	char *p;
 
-	put(f->root, "releases/0.2.0/shop.rel", "new\n", 0644);
-	put(f->root, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
+	test_put(f->root, "releases/0.2.0/shop.rel", "new\n", 0644);
+	test_put(f->root, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
 	assert_int_equal(rb_manifest_write(f->root, "0.2.0", NULL, &err), 0);
-	put(f->root, "releases/start_erl.data", "14.2 0.1.0\n", 0644);
+	test_put(f->root, "releases/start_erl.data", "14.2 0.1.0\n", 0644);
 	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
 
 	rb_verify_result_init(&res);
@@ -685,7 +673,7 @@ static void test_verify_dir_versions(void **state)
 	rb_verify_result_release(&res);
 
 	/* Switched to 0.2.0: its manifest, which saw start_erl.data so. */
-	put(f->root, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
+	test_put(f->root, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
 	assert_string_equal(res.manifest, "releases/0.2.0/SHA256SUMS");
@@ -701,7 +689,7 @@ static void test_verify_dir_versions(void **state)
 	rb_verify_result_release(&res);
 
 	/* start_erl.data names one without a manifest, or is gone. */
-	put(f->root, "releases/start_erl.data", "14.2 9.9.9\n", 0644);
+	test_put(f->root, "releases/start_erl.data", "14.2 9.9.9\n", 0644);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), -1);
 	assert_non_null(strstr(err.msg, "several manifests"));

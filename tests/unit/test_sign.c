@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,30 +25,6 @@ struct fixture {
 	char *root; /* tmp/rel: a release tree */
 	char *key;  /* tmp/k: keygen prefix (k.pem, k.pub.pem) */
 };
-
-static void put(const char *root, const char *rel, const char *content,
-		mode_t mode)
-{
-	char *full = path_join(root, rel);
-	char *dir = xstrdup(full);
-	struct rb_error err;
-
-	*strrchr(dir, '/') = '\0';
-	assert_int_equal(mkdir_p(dir, &err), 0);
-	assert_int_equal(write_file(full, content, strlen(content), mode, &err), 0);
-	free(dir);
-	free(full);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	struct rb_error err;
-	char *text = NULL;
-
-	if (read_file(path, &text, len, &err) < 0)
-		fail_msg("%s", err.msg);
-	return text;
-}
 
 /* Run a shell command in dir t->tmp; its exit status. */
 static int sh(const struct fixture *f, const char *fmt, ...)
@@ -78,11 +56,11 @@ static int setup(void **state)
 	f->tmp = xstrdup(tmpl);
 	f->root = path_join(f->tmp, "rel");
 	f->key = path_join(f->tmp, "k");
-	put(f->root, "bin/shop", "#!/bin/sh\necho shop\n", 0755);
-	put(f->root, "lib/shop-0.1.0/ebin/shop.beam", "FOR1 beam", 0644);
-	put(f->root, "releases/COOKIE", "secret", 0600);
-	put(f->root, "releases/start_erl.data", "14.2 0.1.0\n", 0644);
-	put(f->root, "releases/0.1.0/shop.rel", "{release,{\"shop\",\"0.1.0\"},{erts,\"14.2\"},[]}.\n", 0644);
+	test_put(f->root, "bin/shop", "#!/bin/sh\necho shop\n", 0755);
+	test_put(f->root, "lib/shop-0.1.0/ebin/shop.beam", "FOR1 beam", 0644);
+	test_put(f->root, "releases/COOKIE", "secret", 0600);
+	test_put(f->root, "releases/start_erl.data", "14.2 0.1.0\n", 0644);
+	test_put(f->root, "releases/0.1.0/shop.rel", "{release,{\"shop\",\"0.1.0\"},{erts,\"14.2\"},[]}.\n", 0644);
 	assert_int_equal(rb_keygen(f->key, NULL, NULL, &err), 0);
 	*state = f;
 	return 0;
@@ -133,9 +111,9 @@ static void test_keygen_files(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(lstat(pub, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
-	before = slurp(priv, NULL);
+	before = test_slurp(priv, NULL);
 	assert_true(has_prefix(before, "-----BEGIN PRIVATE KEY-----\n"));
-	after = slurp(pub, NULL);
+	after = test_slurp(pub, NULL);
 	assert_true(has_prefix(after, "-----BEGIN PUBLIC KEY-----\n"));
 	free(after);
 	/* openssl reads them as the Ed25519 pair they are. */
@@ -150,11 +128,11 @@ static void test_keygen_files(void **state)
 	assert_int_equal(rb_keygen(prefix, NULL, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "new.pem' already exists"));
 	assert_false(path_exists(pub));
-	after = slurp(priv, NULL);
+	after = test_slurp(priv, NULL);
 	assert_string_equal(before, after);
 	free(after);
 	assert_int_equal(unlink(priv), 0);
-	put(f->tmp, "new.pub.pem", "keep me", 0644);
+	test_put(f->tmp, "new.pub.pem", "keep me", 0644);
 	assert_int_equal(rb_keygen(prefix, NULL, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "new.pub.pem' already exists"));
 	assert_false(path_exists(priv));
@@ -322,9 +300,9 @@ static void test_openssl_cross_check(void **state)
 	text = path_join(f->root, "releases/0.1.0/SHA256SUMS");
 	sig = path_join(f->tmp, "ossl.sig");
 	{
-		char *t = slurp(text, &len), *s = slurp(sig, &siglen);
+		char *t = test_slurp(text, &len), *s = test_slurp(sig, &siglen);
 		char *ours = path_join(f->root, "releases/0.1.0/SHA256SUMS.sig");
-		char *o = slurp(ours, NULL);
+		char *o = test_slurp(ours, NULL);
 
 		assert_int_equal(siglen, RB_SIG_SIZE);
 		assert_int_equal(rb_sig_check(&pub, t, len, s, siglen, &err), 1);
@@ -419,7 +397,7 @@ static void test_verify_signature(void **state)
 	assert_int_equal(check(t.path, 1, &priv, 0), RB_SIG_VALID);
 
 	/* Corrupted: one flipped bit, cut short, grown. */
-	s = slurp(sigfile, &len);
+	s = test_slurp(sigfile, &len);
 	assert_int_equal(len, RB_SIG_SIZE);
 	s[0] ^= 0x40;
 	assert_int_equal(write_file(sigfile, s, len, 0644, &err), 0);
@@ -454,7 +432,7 @@ static void test_verify_signature(void **state)
 	 * A forger who changes a file and rewrites SHA256SUMS to match
 	 * gets past the hashes, not the signature.
 	 */
-	put(f->root, "lib/shop-0.1.0/ebin/shop.beam", "FOR1 evil", 0644);
+	test_put(f->root, "lib/shop-0.1.0/ebin/shop.beam", "FOR1 evil", 0644);
 	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
 	assert_int_equal(check(f->root, 0, NULL, 0), RB_SIG_UNCHECKED);
 	assert_int_equal(check(f->root, 0, &pub, 1), RB_SIG_INVALID);
@@ -498,11 +476,11 @@ static void test_commands(void **state)
 	if (access(bin, X_OK) < 0)
 		fail_msg("'%s' is not built", bin);
 	assert_int_equal(sh(f, "'%s' keygen --out made >'%s' 2>&1", bin, log), 0);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	assert_string_equal(text, "private made.pem\npublic  made.pub.pem\n");
 	free(text);
 	assert_int_equal(sh(f, "'%s' keygen --out made >'%s' 2>&1", bin, log), 2);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	assert_string_equal(text, "relbuild: keygen: 'made.pem' already exists; not overwriting it\n");
 	free(text);
 	/* The default prefix, in the current directory. */
@@ -521,7 +499,7 @@ static void test_commands(void **state)
 
 	assert_int_equal(sh(f, "'%s' verify --pubkey k.pub.pem '%s' >'%s' 2>&1", bin,
 			    t.path, log), 0);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	want = xasprintf("%s: OK (6 files, signature valid)\n", t.path);
 	assert_string_equal(text, want);
 	free(want);
@@ -530,12 +508,12 @@ static void test_commands(void **state)
 
 	assert_int_equal(sh(f, "'%s' verify --pubkey made.pub.pem '%s' >'%s' 2>&1", bin,
 			    t.path, log), 1);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	assert_true(has_prefix(text, "relbuild: verify: signature: invalid: " SIG_PATH "\n"));
 	free(text);
 	assert_int_equal(sh(f, "rm rel/%s && '%s' verify --pubkey k.pub.pem rel >'%s' 2>&1",
 			    SIG_PATH, bin, log), 1);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	assert_true(has_prefix(text, "relbuild: verify: signature: missing: " SIG_PATH "\n"));
 	free(text);
 	assert_int_equal(sh(f, "'%s' verify --json --pubkey k.pub.pem rel >'%s'", bin, log), 1);
@@ -546,7 +524,7 @@ static void test_commands(void **state)
 
 	/* Unusable keys are usage errors, also in JSON mode. */
 	assert_int_equal(sh(f, "'%s' verify --pubkey k.pem rel 2>'%s'", bin, log), 2);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	assert_non_null(strstr(text, "is a private key"));
 	free(text);
 	assert_int_equal(sh(f, "'%s' verify --json --pubkey nope.pem rel >'%s' 2>/dev/null", bin, log), 2);

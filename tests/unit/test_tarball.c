@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -134,16 +136,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	struct rb_error err;
-	char *text = NULL;
-
-	if (read_file(path, &text, len, &err) < 0)
-		fail_msg("%s", err.msg);
-	return text;
-}
-
 /* Manifest, then tarball, as the build does. */
 static void pack(const char *root, enum rb_compression c,
 		 struct rb_tarball *t)
@@ -170,8 +162,8 @@ static void check_reproducible(void **state, enum rb_compression c,
 	want = xasprintf("%s/releases/0.1.0/shop%s", f->a, ext);
 	assert_string_equal(ta.path, want);
 	free(want);
-	da = slurp(ta.path, &la);
-	db = slurp(tb.path, &lb);
+	da = test_slurp(ta.path, &la);
+	db = test_slurp(tb.path, &lb);
 	assert_true(la > 0);
 	assert_int_equal(la, lb);
 	assert_memory_equal(da, db, la);
@@ -224,7 +216,7 @@ static void test_entries(void **state)
 	/* b was made under umask 027: MODES has the normalised modes. */
 	pack(f->b, RB_COMPRESS_GZIP, &t);
 	path = path_join(f->b, "releases/0.1.0/MODES");
-	text = slurp(path, &len);
+	text = test_slurp(path, &len);
 	assert_int_equal(rb_modes_parse(&modes, "MODES", text, len, &err), 0);
 	free(text);
 	free(path);
@@ -345,7 +337,7 @@ static void test_raw_headers(void **state)
 
 	rb_tarball_init(&t);
 	pack(f->a, RB_COMPRESS_NONE, &t);
-	d = (unsigned char *)slurp(t.path, &len);
+	d = (unsigned char *)test_slurp(t.path, &len);
 	snprintf(mtime, sizeof(mtime), "%011llo", EPOCH);
 	while (pos + 512 <= len && !all_zero(d + pos, 512)) {
 		const unsigned char *h = d + pos;
@@ -388,7 +380,7 @@ static void test_gzip_header(void **state)
 
 	rb_tarball_init(&t);
 	pack(f->a, RB_COMPRESS_GZIP, &t);
-	d = (unsigned char *)slurp(t.path, &len);
+	d = (unsigned char *)test_slurp(t.path, &len);
 	assert_true(len > 18);
 	assert_int_equal(d[0], 0x1f);
 	assert_int_equal(d[1], 0x8b);
@@ -420,7 +412,7 @@ static void test_sidecar(void **state)
 	assert_int_equal(s1.st_ino, s2.st_ino); /* a hard link */
 	assert_int_equal(s1.st_mode & 07777, 0644);
 
-	text = slurp(t.sidecar, NULL);
+	text = test_slurp(t.sidecar, NULL);
 	want = xasprintf("%s  shop-0.1.0.tar.zst\n", hex);
 	assert_string_equal(text, want);
 	cmd = xasprintf("cd '%s/releases/0.1.0' && /usr/bin/sha256sum --quiet --strict "
@@ -651,7 +643,7 @@ static void truncate_half(const char *from, const char *to)
 	char *d;
 	size_t len;
 
-	d = slurp(from, &len);
+	d = test_slurp(from, &len);
 	assert_int_equal(write_file(to, d, len / 2, 0644, &err), 0);
 	free(d);
 }
@@ -868,7 +860,7 @@ static void test_verify_command(void **state)
 	cmd = xasprintf("'%s' verify '%s' >'%s' 2>&1", bin, t.path, log);
 	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
 	free(cmd);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	cmd = xasprintf("%s: OK (15 files)\n", t.path);
 	assert_string_equal(text, cmd);
 	free(cmd);
@@ -880,7 +872,7 @@ static void test_verify_command(void **state)
 	cmd = xasprintf("'%s' verify '%s' 2>'%s'", bin, bad, log);
 	assert_int_equal(WEXITSTATUS(system(cmd)), 1);
 	free(cmd);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	assert_true(has_prefix(text, "relbuild: verify: changed: lib/a/y\n"));
 	free(text);
 
@@ -888,7 +880,7 @@ static void test_verify_command(void **state)
 	cmd = xasprintf("'%s' verify '%s' >'%s' 2>&1", bin, f->a, log);
 	assert_int_equal(WEXITSTATUS(system(cmd)), 1);
 	free(cmd);
-	text = slurp(log, NULL);
+	text = test_slurp(log, NULL);
 	assert_true(has_prefix(text, "relbuild: verify: changed: lib/a/y\n"));
 	free(text);
 
@@ -960,7 +952,7 @@ static void test_verify_json(void **state)
 			errlog);
 	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
 	free(cmd);
-	text = slurp(errlog, NULL);
+	text = test_slurp(errlog, NULL);
 	assert_string_equal(text, "");
 	free(text);
 	cmd = xasprintf("python3 '%s' '%s' good", check, out);
