@@ -12,6 +12,7 @@
 #include "apps.h"
 #include "beam.h"
 #include "boot.h"
+#include "mixconfig.h"
 #include "templates.h"
 #include "term.h"
 #include "util.h"
@@ -384,6 +385,32 @@ static int copy_config_file(const struct rb_project *proj, const char *src,
 	return ret;
 }
 
+/*
+ * releases/<vsn>/sys.config: for a mix project with config/config.exs,
+ * made from it as mix release does (merged over sys_config when given);
+ * otherwise sys_config as is, or "[]."
+ */
+static int write_sys_config(const struct rb_plan *plan,
+			    const struct rb_project *proj, const char *dst,
+			    int *from_mix, struct rb_error *err)
+{
+	*from_mix = proj->kind == RB_PROJECT_MIX &&
+		    rb_mixconfig_exists(proj->root);
+	if (!*from_mix)
+		return copy_config_file(proj, plan->sys_config, dst, "[].\n", err);
+	if (plan->sys_config) {
+		char *path = project_path(proj, plan->sys_config);
+		int ok = is_file(path);
+
+		free(path);
+		if (!ok)
+			return rb_error(err, RB_ECONFIG, "'%s' does not exist",
+					plan->sys_config);
+	}
+	return rb_mixconfig_write(proj->root, plan->env, plan->sys_config, dst,
+				  err);
+}
+
 static int copy_named(const struct rb_project *proj,
 		      const struct rb_named_path *v, size_t nr,
 		      const char *dest_dir, int want_dir, struct rb_error *err)
@@ -539,7 +566,7 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		goto out;
 	free(path);
 	path = path_join(out->rel_dir, "sys.config");
-	if (copy_config_file(proj, plan->sys_config, path, "[].\n", err) < 0)
+	if (write_sys_config(plan, proj, path, &out->sys_config_from_mix, err) < 0)
 		goto out;
 	cons = find_consolidated(proj, apps);
 	if (cons) {

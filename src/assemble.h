@@ -34,6 +34,7 @@ struct rb_assembly {
 	char *name;
 	char *vsn;
 	char *erts_vsn;
+	int sys_config_from_mix; /* sys.config made from config/config.exs */
 };
 
 /* <output_dir>/<name>, where rb_assemble() lays the release out; caller frees. */

@@ -14,6 +14,7 @@ int cmd_install(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 
 /* Print "relbuild: <msg>" to stderr and return the exit status for err. */
 int report_error(const struct rb_error *err);

@@ -207,6 +207,11 @@ int cmd_build(int argc, char **argv)
 
 	if (rb_assemble(plan, &p.proj, &p.rt, &apps, &rel, &err) < 0)
 		goto fail;
+	if (o.verbose && rel.sys_config_from_mix)
+		printf("sys.config from config/config.exs%s%s%s\n",
+		       plan->sys_config ? " (+ " : "",
+		       plan->sys_config ? plan->sys_config : "",
+		       plan->sys_config ? ")" : "");
 	/* Before the manifest, which lists the appups and the relup. */
 	if (o.upgrade) {
 		struct rb_upgrade_job job = {

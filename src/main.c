@@ -22,6 +22,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "init", cmd_init, "write rel/config.yml and the files it uses into the project" },
 	{ "build", cmd_build, "build the release and its tarball (the default)" },
 	{ "appup", cmd_appup, "write an application's generated appup to rel/appups/ for editing" },
 	{ "verify", cmd_verify, "check a tarball or a release directory against its SHA256SUMS" },

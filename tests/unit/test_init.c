@@ -1,0 +1,206 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "assemble.h"
+#include "config.h"
+#include "helpers.h"
+#include "init.h"
+#include "templates.h"
+#include "util.h"
+
+static void mix_name_is(const char *text, const char *want)
+{
+	char *got = rb_mix_app_name(text);
+
+	if (!want) {
+		if (got)
+			fail_msg("expected no name in %s, got '%s'", text, got);
+		return;
+	}
+	if (!got)
+		fail_msg("expected '%s' in %s, got none", want, text);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_mix_app_name(void **state)
+{
+	(void)state;
+	mix_name_is("def project do\n  [\n    app: :shop,\n    version: \"0.1.0\"\n  ]\nend\n",
+		    "shop");
+	mix_name_is("[app: :my_app2, version: \"1.0.0\"]", "my_app2");
+	mix_name_is("[app:\t:x]", "x");
+	/* comments, strings and charlists do not count */
+	mix_name_is("# app: :old\n[app: :new]", "new");
+	mix_name_is("@doc \"app: :not_me \\\" app: :nor_me\"\n[app: :me]", "me");
+	mix_name_is("x = 'app: :no'\n[app: :yes]", "yes");
+	/* other keys ending in app, and app: with other values */
+	mix_name_is("[apps_path: \"apps\", my_app: :a, otp_app: :b]", NULL);
+	mix_name_is("[app: false]", NULL);
+	mix_name_is("[app: \"shop\"]", NULL);
+	mix_name_is("[app: :Shop]", NULL);
+	mix_name_is("", NULL);
+	mix_name_is("[app: :", NULL);
+}
+
+static void test_mix_app_name_of_shop(void **state)
+{
+	char *text = test_slurp(TEST_SOURCE_DIR "/examples/shop/mix.exs", NULL);
+
+	(void)state;
+	mix_name_is(text, "shop");
+	free(text);
+}
+
+/* Remove root/rel; returns the path for the caller to free. */
+static char *path_unlink(const char *root, const char *rel)
+{
+	char *path = path_join(root, rel);
+
+	assert_int_equal(unlink(path), 0);
+	return path;
+}
+
+static void test_project_app_name(void **state)
+{
+	char root[] = "/tmp/relbuild-test-init.XXXXXX";
+	struct rb_project p;
+	struct rb_error err = { 0, "" };
+	char *name = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	memset(&p, 0, sizeof(p));
+	p.root = root;
+	p.kind = RB_PROJECT_REBAR3;
+
+	assert_int_equal(rb_project_app_name(&p, &name, &err), -1);
+	assert_string_equal(err.msg, "no src/ directory to find the application's .app.src in");
+	test_put(root, "src/counter.erl", "-module(counter).\n", 0644);
+	assert_int_equal(rb_project_app_name(&p, &name, &err), -1);
+	assert_string_equal(err.msg, "no src/<app>.app.src");
+	test_put(root, "src/counter.app.src",
+		 "%% comment\n{application, counter, [{vsn, \"0.1.0\"}]}.\n", 0644);
+	assert_int_equal(rb_project_app_name(&p, &name, &err), 0);
+	assert_string_equal(name, "counter");
+	free(name);
+	test_put(root, "src/other.app.src", "{application, other, []}.\n", 0644);
+	assert_int_equal(rb_project_app_name(&p, &name, &err), -1);
+	assert_string_equal(err.msg,
+			    "more than one .app.src in src/ ('counter.app.src', 'other.app.src')");
+	assert_null(name);
+	free(path_unlink(root, "src/other.app.src"));
+	test_put(root, "src/counter.app.src", "{app, counter, []}.\n", 0644);
+	assert_int_equal(rb_project_app_name(&p, &name, &err), -1);
+	assert_string_equal(err.msg,
+			    "'src/counter.app.src' is not {application, Name, [...]}");
+	assert_int_equal(remove_tree(root, &err), 0);
+
+	assert_non_null(mkdtemp(strcpy(root, "/tmp/relbuild-test-init.XXXXXX")));
+	p.kind = RB_PROJECT_MIX;
+	test_put(root, "mix.exs", "defmodule X.MixProject do\nend\n", 0644);
+	assert_int_equal(rb_project_app_name(&p, &name, &err), -1);
+	assert_string_equal(err.msg, "no 'app: :name' in 'mix.exs'");
+	test_put(root, "mix.exs", "def project, do: [app: :x_y]\n", 0644);
+	assert_int_equal(rb_project_app_name(&p, &name, &err), 0);
+	assert_string_equal(name, "x_y");
+	free(name);
+	assert_int_equal(remove_tree(root, &err), 0);
+}
+
+static void test_valid_name(void **state)
+{
+	(void)state;
+	assert_true(rb_init_valid_name("shop"));
+	assert_true(rb_init_valid_name("shop-web_2"));
+	assert_false(rb_init_valid_name(""));
+	assert_false(rb_init_valid_name("-shop"));
+	assert_false(rb_init_valid_name("shop web"));
+	assert_false(rb_init_valid_name("../shop"));
+	assert_false(rb_init_valid_name("shop\n"));
+}
+
+static void test_render(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = rb_init_render("default_release: myapp\n"
+			   "cookie: ${MYAPP_COOKIE}\n"
+			   "releases:\n  myapp:\n"
+			   "    version: { from_app: myapp }\n"
+			   "    applications: # default: [myapp]\n"
+			   "      - myapp\n"
+			   "%% {myapp, []}\n",
+			   "shop-web", "shop");
+	assert_string_equal(s, "default_release: shop-web\n"
+			       "cookie: ${SHOP_WEB_COOKIE}\n"
+			       "releases:\n  shop-web:\n"
+			       "    version: { from_app: shop }\n"
+			       "    applications: # default: [shop]\n"
+			       "      - shop\n"
+			       "%% {shop, []}\n");
+	free(s);
+}
+
+/* The embedded reference, rendered, is a configuration that loads. */
+static void test_rendered_reference_loads(void **state)
+{
+	const struct rb_template *t = rb_template_find("rel/config.yml");
+	char dir[] = "/tmp/relbuild-test-init.XXXXXX";
+	struct rb_config cfg;
+	struct rb_plan plan;
+	struct rb_error err = { 0, "" };
+	char *text, *path;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(rb_template_find("rel/vm.args"));
+	assert_non_null(rb_template_find("rel/sys.config"));
+	assert_non_null(rb_template_find("rel/commands/migrate.sh"));
+	assert_non_null(mkdtemp(dir));
+	text = rb_init_render(t->data, "shop-web", "shop");
+	assert_null(strstr(text, "myapp"));
+	assert_null(strstr(text, "MYAPP"));
+	test_put(dir, "rel/config.yml", text, 0644);
+	free(text);
+	path = path_join(dir, "rel/config.yml");
+	if (rb_config_load(&cfg, path, &err))
+		fail_msg("%s", err.msg);
+	setenv("SHOP_WEB_COOKIE", "c00kie", 1);
+	if (rb_config_resolve(&cfg, NULL, NULL, &plan, &err))
+		fail_msg("%s", err.msg);
+	unsetenv("SHOP_WEB_COOKIE");
+	assert_string_equal(plan.release, "shop-web");
+	assert_string_equal(plan.env, "prod");
+	assert_string_equal(plan.apps[0].name, "shop");
+	assert_string_equal(plan.cookie, "c00kie");
+	assert_string_equal(plan.vm_args, "rel/vm.args");
+	assert_string_equal(plan.sys_config, "rel/sys.config");
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+	free(path);
+	assert_int_equal(remove_tree(dir, &err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mix_app_name),
+		cmocka_unit_test(test_mix_app_name_of_shop),
+		cmocka_unit_test(test_project_app_name),
+		cmocka_unit_test(test_valid_name),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_rendered_reference_loads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
