@@ -4,38 +4,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "templates.h"
 #include "util.h"
 
 /*
- * Run in the build machine's erl; the arguments come from -extra so that
- * no path is ever quoted into Erlang source.
+ * The programs are templates/make_boot.eval and make_relup.eval, run in
+ * the build machine's erl; the arguments come from -extra so that no
+ * path is ever quoted into Erlang source.
  */
-static const char boot_program[] =
-	"[RelDir, Name, Lib, Ctl] = init:get_plain_arguments(),\n"
-	"Paths = filelib:wildcard(filename:join([Lib, \"*\", \"ebin\"])),\n"
-	"Opts = [{path, Paths}, {outdir, RelDir},\n"
-	"        {variables, [{\"RELEASE_LIB\", Lib}]}, silent, no_warn_sasl],\n"
-	"Make = fun(Rel, Script) ->\n"
-	"  case systools:make_script(filename:join(RelDir, Rel),\n"
-	"                            [{script_name, Script} | Opts]) of\n"
-	"    {ok, _, _} -> ok;\n"
-	"    {error, M, E} ->\n"
-	"      io:format(\"~ts.rel: ~ts~n\", [Rel, M:format_error(E)]),\n"
-	"      halt(1)\n"
-	"  end\n"
-	"end,\n"
-	"Make(Name, \"start\"),\n"
-	"Make(\"start_clean\", \"start_clean\"),\n"
-	"case Ctl of\n"
-	"  \"\" -> ok;\n"
-	"  _ ->\n"
-	"    case compile:file(Ctl, [deterministic, return_errors,\n"
-	"                            {outdir, filename:dirname(Ctl)}]) of\n"
-	"      {ok, _} -> ok;\n"
-	"      Err -> io:format(\"~ts: ~tp~n\", [Ctl, Err]), halt(1)\n"
-	"    end\n"
-	"end,\n"
-	"halt(0).\n";
 
 /*
  * erl writes with the caller's umask; what it wrote must not depend on
@@ -102,7 +78,8 @@ int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err)
 {
 	const char *argv[] = {
 		job->erl, "-noshell", "-noinput", "-boot", "start_clean",
-		"-eval", boot_program, "-extra", job->rel_dir, job->rel_name,
+		"-eval", rb_template_find("make_boot.eval")->data,
+		"-extra", job->rel_dir, job->rel_name,
 		job->lib_dir, job->ctl_src ? job->ctl_src : "", NULL,
 	};
 
@@ -117,23 +94,12 @@ int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err)
  * paths first, so that an application both releases share (unchanged:
  * the caller checked) comes from one place.
  */
-static const char relup_program[] =
-	"[Rel, OldRel, Lib, OldLib, Out] = init:get_plain_arguments(),\n"
-	"Ebins = fun(L) -> filelib:wildcard(filename:join([L, \"*\", \"ebin\"])) end,\n"
-	"Opts = [{path, Ebins(OldLib) ++ Ebins(Lib)}, {outdir, Out},\n"
-	"        silent, no_warn_sasl],\n"
-	"try systools:make_relup(Rel, [OldRel], [OldRel], Opts) of\n"
-	"  {ok, _, _, _} -> halt(0);\n"
-	"  {error, M, E} -> io:format(\"~ts~n\", [M:format_error(E)]), halt(1)\n"
-	"catch\n"
-	"  C:R -> io:format(\"~p: ~tp~n\", [C, R]), halt(1)\n"
-	"end.\n";
-
 int rb_relup_make(const struct rb_relup_job *job, struct rb_error *err)
 {
 	const char *argv[] = {
 		job->erl, "-noshell", "-noinput", "-boot", "start_clean",
-		"-eval", relup_program, "-extra", job->rel, job->old_rel,
+		"-eval", rb_template_find("make_relup.eval")->data,
+		"-extra", job->rel, job->old_rel,
 		job->lib_dir, job->old_lib_dir, job->outdir, NULL,
 	};
 	char *relup;
