@@ -124,6 +124,15 @@ build_release() {
 		{ cat "$T/build.log" >&2; fail "relbuild $* failed in $dir"; }
 }
 
+# flip_byte FILE OFFSET: change one byte for sure (invert its low bit);
+# writing a fixed byte would change nothing where the byte was that one.
+flip_byte() {
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$b" ] || fail "flip_byte: $1 has no byte at $2"
+	# shellcheck disable=SC2059
+	printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 assert_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
 }

@@ -88,7 +88,7 @@ place() {
 # --- refused tarballs -------------------------------------------------------------
 place 0.2.0
 good=$(sha256sum <"$rel/releases/0.2.0/counter.tar.gz" | cut -d' ' -f1)
-printf 'X' | dd of="$rel/releases/0.2.0/counter.tar.gz" bs=1 seek=200000 conv=notrunc 2>/dev/null
+flip_byte "$rel/releases/0.2.0/counter.tar.gz" 200000
 bad=$(sha256sum <"$rel/releases/0.2.0/counter.tar.gz" | cut -d' ' -f1)
 [ "$bad" != "$good" ] || fail "the corruption did not change the tarball"
 out=$(ctl "$rel" upgrade 0.2.0 2>&1)

@@ -38,6 +38,6 @@ tamper() {
 }
 
 beam=$(cd "$unpacked" && ls lib/counter-*/ebin/counter_server.beam)
-tamper "printf 'X' | dd of=$beam bs=1 seek=100 conv=notrunc 2>/dev/null" "changed: $beam"
+tamper "flip_byte $beam 100" "changed: $beam"
 tamper "rm $beam" "missing: $beam"
 tamper "echo extra > lib/extra.txt" "extra: lib/extra.txt"

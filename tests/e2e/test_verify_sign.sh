@@ -104,7 +104,7 @@ copy_unpacked() {
 repack() { (cd "$T/t" && tar -czf "$T/repacked.tar.gz" .) || fail "tar -czf failed"; }
 
 copy_unpacked
-printf '\001' | dd of="$T/t/$sig" bs=1 seek=17 conv=notrunc 2>/dev/null
+flip_byte "$T/t/$sig" 17
 repack
 expect_fail "$T/t" "signature: invalid: $sig" "directory, corrupted signature" --pubkey "$pub"
 expect_fail "$T/repacked.tar.gz" "signature: invalid: $sig" "tarball, corrupted signature" --pubkey "$pub"
@@ -121,7 +121,7 @@ expect_fail "$T/repacked.tar.gz" "signature: missing: $sig" "tarball, missing si
 # hashes, not the signature.
 copy_unpacked
 beam=$(cd "$unpacked" && ls lib/counter-*/ebin/counter_server.beam)
-printf 'X' | dd of="$T/t/$beam" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$T/t/$beam" 100
 (cd "$T/t" && grep -v "  releases/$vsn/SHA256SUMS" "releases/$vsn/SHA256SUMS" | cut -c67- |
 	xargs sha256sum >"$T/sums" && mv "$T/sums" "releases/$vsn/SHA256SUMS")
 "$RELBUILD" verify "$T/t" >/dev/null 2>&1 || fail "the forged SHA256SUMS does not even match"
@@ -144,7 +144,7 @@ repack
 "$RELBUILD" verify --pubkey "$pub" "$T/repacked.tar.gz" >/dev/null 2>&1 ||
 	fail "an untouched repacked tarball fails"
 
-tamper "one changed byte" "printf 'X' | dd of=$beam bs=1 seek=100 conv=notrunc 2>/dev/null" \
+tamper "one changed byte" "flip_byte $beam 100" \
 	"changed: $beam"
 tamper "a removed file" "rm $beam" "missing: $beam"
 tamper "an added file" "echo extra > lib/extra.txt" "extra: lib/extra.txt"
@@ -168,8 +168,8 @@ assert o["files"] == int(sys.argv[3]), o
 pass "verify --json of the good tarball: ok, signature valid, $nfiles files"
 
 copy_unpacked
-printf '\001' | dd of="$T/t/$sig" bs=1 seek=17 conv=notrunc 2>/dev/null
-printf 'X' | dd of="$T/t/$beam" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$T/t/$sig" 17
+flip_byte "$T/t/$beam" 100
 chmod -x "$T/t/bin/counter"
 json=$("$RELBUILD" verify --json --pubkey "$pub" "$T/t" 2>/dev/null)
 status=$?
