@@ -190,37 +190,19 @@ out:
 	return ret;
 }
 
+/* A file of ebin/: a .beam without its debug information, else as is. */
+static int copy_stripped(const char *from, const char *to, struct rb_error *err)
+{
+	if (has_suffix(from, ".beam"))
+		return rb_beam_strip_file(from, to, err);
+	return copy_file(from, to, err);
+}
+
 /* Copy ebin/, stripping debug information from .beam files if asked. */
 static int copy_ebin(const char *from, const char *to, int strip,
 		     struct rb_error *err)
 {
-	struct strvec names = STRVEC_INIT;
-	int ret = -1;
-
-	if (mkdir_p(to, err) < 0)
-		return -1;
-	if (list_dir(from, &names, err) < 0)
-		return -1;
-	for (size_t i = 0; i < names.nr; i++) {
-		char *src = path_join(from, names.v[i]);
-		char *dst = path_join(to, names.v[i]);
-		int r;
-
-		if (is_dir(src))
-			r = copy_tree(src, dst, err);
-		else if (strip && has_suffix(names.v[i], ".beam"))
-			r = rb_beam_strip_file(src, dst, err);
-		else
-			r = copy_file(src, dst, err);
-		free(src);
-		free(dst);
-		if (r < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	strvec_clear(&names);
-	return ret;
+	return copy_tree_with(from, to, strip ? copy_stripped : copy_file, err);
 }
 
 static int copy_app(const struct rb_plan *plan, const struct rb_app *app,

@@ -428,7 +428,7 @@ out:
 }
 
 static int copy_tree_depth(const char *from, const char *to, int depth,
-			   struct rb_error *err)
+			   rb_copy_fn copy, struct rb_error *err)
 {
 	struct strvec names = STRVEC_INIT;
 	int ret = -1;
@@ -448,9 +448,9 @@ static int copy_tree_depth(const char *from, const char *to, int depth,
 		if (stat(src, &st) < 0)
 			r = rb_fail_errno(err, "cannot stat '%s'", src);
 		else if (S_ISDIR(st.st_mode))
-			r = copy_tree_depth(src, dst, depth + 1, err);
+			r = copy_tree_depth(src, dst, depth + 1, copy, err);
 		else if (S_ISREG(st.st_mode))
-			r = copy_file(src, dst, err);
+			r = copy(src, dst, err);
 		else
 			r = rb_fail(err, "'%s' is not a regular file or directory", src);
 		free(src);
@@ -464,9 +464,15 @@ out:
 	return ret;
 }
 
+int copy_tree_with(const char *from, const char *to, rb_copy_fn copy,
+		   struct rb_error *err)
+{
+	return copy_tree_depth(from, to, 0, copy, err);
+}
+
 int copy_tree(const char *from, const char *to, struct rb_error *err)
 {
-	return copy_tree_depth(from, to, 0, err);
+	return copy_tree_with(from, to, copy_file, err);
 }
 
 int list_dir(const char *path, struct strvec *out, struct rb_error *err)

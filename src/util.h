@@ -91,6 +91,11 @@ int copy_file(const char *from, const char *to, struct rb_error *err);
  * priv/ into _build); directories are 0755, files 0644 or 0755.
  */
 int copy_tree(const char *from, const char *to, struct rb_error *err);
+/* copy_tree(), with copy() making each regular file. */
+typedef int (*rb_copy_fn)(const char *from, const char *to,
+			  struct rb_error *err);
+int copy_tree_with(const char *from, const char *to, rb_copy_fn copy,
+		   struct rb_error *err);
 /* The sorted names in a directory, without "." and "..". */
 int list_dir(const char *path, struct strvec *out, struct rb_error *err);
 
