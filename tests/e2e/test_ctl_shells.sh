@@ -65,9 +65,13 @@ wait_text() {
 # Types EXPR at the first prompt, then leaves with Ctrl-G q, which ends
 # the local shell node only: q() or halt() would stop the remote node.
 # The session's transcript goes to OUT; the exit status is script's.
+# script(1) runs the command with $SHELL, which CI leaves unset (dash):
+# pin it so every machine runs the same thing. The inner timeout stays in
+# the terminal's foreground process group (--foreground); in a group of its
+# own, the VM's first tcsetattr() would stop it with SIGTTOU.
 remote_session() {
 	cat >"$T/remote.sh" <<-EOF
-	exec timeout -k 10 90 env -i PATH=/usr/bin:/bin HOME="$HOME" \
+	exec timeout --foreground -k 10 90 env -i PATH=/usr/bin:/bin HOME="$HOME" \
 		ERL_EPMD_PORT="$ERL_EPMD_PORT" ${EXTRA_ENV:-} ${CTL_SHELL:-} \
 		"$1/bin/$(release_name "$1")" remote
 	EOF
@@ -80,7 +84,7 @@ remote_session() {
 		wait_text "$3" "-->" || exit 0
 		printf 'q\n'
 		sleep 1
-	} | timeout -k 10 120 script -q -e -c "sh $T/remote.sh" /dev/null >"$3" 2>&1
+	} | SHELL=/bin/sh timeout -k 10 120 script -q -e -c "sh $T/remote.sh" /dev/null >"$3" 2>&1
 }
 
 ### the counter release, with a custom command
