@@ -374,8 +374,14 @@ const struct rb_manifest_entry *rb_manifest_find(const struct rb_manifest *m,
 	return bsearch(&key, m->v, m->nr, sizeof(*m->v), cmp_manifest_entry);
 }
 
-int rb_manifest_build(struct rb_manifest *m, const char *root,
-		      const struct rb_exclude *ex, struct rb_error *err)
+/*
+ * Hash every regular file below root that ex leaves in into m, each with
+ * its permission bits. Anything else but a directory or a symlink is an
+ * error, or, when res is given, an "unsafe" problem recorded there.
+ */
+static int hash_tree(struct rb_manifest *m, const char *root,
+		     const struct rb_exclude *ex, struct rb_verify_result *res,
+		     struct rb_error *err)
 {
 	struct rb_tree t = RB_TREE_INIT;
 	int ret = -1;
@@ -390,6 +396,10 @@ int rb_manifest_build(struct rb_manifest *m, const char *root,
 
 		if (S_ISDIR(mode) || S_ISLNK(mode))
 			continue;
+		if (!S_ISREG(mode) && res) {
+			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE, t.v[i].path);
+			continue;
+		}
 		if (!S_ISREG(mode)) {
 			rb_fail(err, "'%s' in '%s' is not a regular file, directory or symlink",
 				t.v[i].path, root);
@@ -400,12 +410,18 @@ int rb_manifest_build(struct rb_manifest *m, const char *root,
 		free(full);
 		if (r < 0)
 			goto out;
-		rb_manifest_add(m, t.v[i].path, hex);
+		rb_manifest_add(m, t.v[i].path, hex)->mode = (int)(mode & 07777);
 	}
 	ret = 0;
 out:
 	rb_tree_release(&t);
 	return ret;
+}
+
+int rb_manifest_build(struct rb_manifest *m, const char *root,
+		      const struct rb_exclude *ex, struct rb_error *err)
+{
+	return hash_tree(m, root, ex, NULL, err);
 }
 
 char *rb_manifest_format(const struct rb_manifest *m)
@@ -559,46 +575,13 @@ int rb_modes_parse(struct rb_manifest *m, const char *name,
 	return 0;
 }
 
-/*
- * The MODES of the files below root that ex leaves in, MODES itself
- * (modes_rel) included, whether or not it is there yet.
- */
-static int modes_of_tree(struct rb_manifest *modes, const char *root,
-			 const struct rb_exclude *ex, const char *modes_rel,
-			 struct rb_error *err)
-{
-	static const char zero[RB_SHA256_HEX];
-	struct rb_tree t = RB_TREE_INIT;
-	int ret = -1;
-
-	if (rb_tree_list(&t, root, ex, err) < 0)
-		goto out;
-	for (size_t i = 0; i < t.nr; i++) {
-		mode_t mode = t.v[i].mode;
-
-		if (S_ISDIR(mode) || S_ISLNK(mode) || !strcmp(t.v[i].path, modes_rel))
-			continue;
-		if (!S_ISREG(mode)) {
-			rb_fail(err, "'%s' in '%s' is not a regular file, directory or symlink",
-				t.v[i].path, root);
-			goto out;
-		}
-		rb_manifest_add(modes, t.v[i].path, zero)->mode =
-			(int)rb_normal_mode(mode);
-	}
-	rb_manifest_add(modes, modes_rel, zero)->mode = 0644;
-	rb_manifest_sort(modes);
-	ret = 0;
-out:
-	rb_tree_release(&t);
-	return ret;
-}
-
 int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
 		      struct rb_error *err)
 {
-	struct rb_manifest m = RB_MANIFEST_INIT, modes = RB_MANIFEST_INIT;
+	static const char zero[RB_SHA256_HEX];
+	struct rb_manifest found = RB_MANIFEST_INIT, m = RB_MANIFEST_INIT;
 	struct rb_exclude ex = { vsn, NULL, 0 };
+	struct rb_manifest_entry *modes_entry = NULL;
 	char *dir = NULL, *path = NULL, *text = NULL, *modes_rel = NULL;
 	int ret = -1;
 
@@ -611,28 +594,32 @@ int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
 		rb_fail(err, "'%s' is not a directory", dir);
 		goto out;
 	}
-	modes_rel = xasprintf("releases/%s/MODES", vsn);
-	if (modes_of_tree(&modes, root, &ex, modes_rel, err) < 0)
+	if (hash_tree(&found, root, &ex, NULL, err) < 0)
 		goto out;
-	text = rb_modes_format(&modes);
+
+	/*
+	 * SHA256SUMS and MODES list the same files, MODES included (an
+	 * earlier one is replaced); MODES holds the modes the tarball stores.
+	 */
+	modes_rel = xasprintf("releases/%s/MODES", vsn);
+	for (size_t i = 0; i < found.nr; i++)
+		if (strcmp(found.v[i].path, modes_rel))
+			rb_manifest_add(&m, found.v[i].path, found.v[i].hash)->mode =
+				(int)rb_normal_mode((mode_t)found.v[i].mode);
+	rb_manifest_add(&m, modes_rel, zero)->mode = 0644;
+	rb_manifest_sort(&m);
+	for (size_t i = 0; i < m.nr && !modes_entry; i++)
+		if (!strcmp(m.v[i].path, modes_rel))
+			modes_entry = &m.v[i];
+
+	text = rb_modes_format(&m);
 	path = path_join(root, modes_rel);
-	if (write_file(path, text, strlen(text), 0644, err) < 0)
+	if (write_file(path, text, strlen(text), 0644, err) < 0 ||
+	    rb_sha256_buf(text, strlen(text), modes_entry->hash, err) < 0)
 		goto out;
 	free(text);
 	free(path);
-	text = path = NULL;
 
-	if (rb_manifest_build(&m, root, &ex, err) < 0)
-		goto out;
-	/* MODES must name exactly the files SHA256SUMS does. */
-	for (size_t i = 0; i < m.nr || i < modes.nr; i++) {
-		if (i >= m.nr || i >= modes.nr ||
-		    strcmp(m.v[i].path, modes.v[i].path)) {
-			rb_fail(err, "'%s' changed while its manifest was written",
-				root);
-			goto out;
-		}
-	}
 	text = rb_manifest_format(&m);
 	path = path_join(dir, "SHA256SUMS");
 	if (write_file(path, text, strlen(text), 0644, err) < 0)
@@ -645,8 +632,8 @@ out:
 	free(text);
 	free(path);
 	free(dir);
-	rb_manifest_release(&modes);
 	rb_manifest_release(&m);
+	rb_manifest_release(&found);
 	return ret;
 }
 
@@ -956,7 +943,6 @@ int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 		       struct rb_verify_result *res, struct rb_error *err)
 {
 	struct rb_manifest expected = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
-	struct rb_tree t = RB_TREE_INIT;
 	struct rb_exclude ex = { NULL, NULL, 0 };
 	char *vsn = NULL, *manifest = NULL, *modes_rel = NULL, *sig_rel = NULL;
 	char *text = NULL, *modes = NULL, *sig = NULL;
@@ -978,28 +964,8 @@ int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 		goto out;
 	/* Other versions' releases/<v>/ (kept for upgrades) are not ours. */
 	ex.vsn = vsn;
-	if (rb_tree_list(&t, root, &ex, err) < 0)
+	if (hash_tree(&found, root, &ex, res, err) < 0)
 		goto out;
-	for (size_t i = 0; i < t.nr; i++) {
-		mode_t mode = t.v[i].mode;
-		char hex[RB_SHA256_HEX];
-		char *file;
-		int r;
-
-		if (S_ISDIR(mode) || S_ISLNK(mode))
-			continue;
-		if (!S_ISREG(mode)) {
-			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE, t.v[i].path);
-			continue;
-		}
-		file = path_join(root, t.v[i].path);
-		r = rb_sha256_file(file, hex, err);
-		free(file);
-		if (r < 0)
-			goto out;
-		rb_manifest_add(&found, t.v[i].path, hex)->mode =
-			(int)(mode & 07777);
-	}
 	rb_manifest_compare(&expected, &found, res);
 	if (read_if_file(root, modes_rel, &modes, &modes_len, err) < 0 ||
 	    rb_verify_modes(&expected, &found, manifest, modes, modes_len, res,
@@ -1015,7 +981,6 @@ int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 	manifest = NULL;
 	ret = 0;
 out:
-	rb_tree_release(&t);
 	rb_manifest_release(&found);
 	rb_manifest_release(&expected);
 	free(sig);

@@ -141,8 +141,9 @@ const struct rb_manifest_entry *rb_manifest_find(const struct rb_manifest *m,
 						 const char *path);
 
 /*
- * Hash every regular file below root that ex does not exclude.  The
- * result is sorted.  m must be initialised; release it either way.
+ * Hash every regular file below root that ex does not exclude, each with
+ * its permission bits (mode).  The result is sorted.  m must be
+ * initialised; release it either way.
  */
 int rb_manifest_build(struct rb_manifest *m, const char *root,
 		      const struct rb_exclude *ex, struct rb_error *err);
