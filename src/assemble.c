@@ -594,7 +594,8 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 
 	/* releases/ */
 	free(text);
-	text = xasprintf("%s %s\n", rt->erts_vsn, plan->version);
+	/* As release_handler writes it when it makes a release permanent. */
+	text = xasprintf("%s %s", rt->erts_vsn, plan->version);
 	if (write_text(releases, "start_erl.data", text, 0644, err) < 0)
 		goto out;
 	cookie = plan->cookie;

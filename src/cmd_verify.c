@@ -21,7 +21,10 @@ static const char verify_usage[] =
 	"extracted) or of an unpacked or installed release directory against\n"
 	"the releases/<vsn>/SHA256SUMS inside it, and each file's mode against\n"
 	"releases/<vsn>/MODES.  A directory holding several versions is checked\n"
-	"against the one releases/start_erl.data names.  Each problem is printed\n"
+	"against the one releases/start_erl.data names; a file that a hot\n"
+	"upgrade left there, listed by another version's SHA256SUMS with the\n"
+	"hash found (and with --pubkey, signed), counts as kept, not as a\n"
+	"problem.  Each problem is printed\n"
 	"as 'missing: PATH', 'extra: PATH', 'changed: PATH', 'duplicate: PATH',\n"
 	"'unsafe: PATH', 'mode: PATH (FOUND, expected LISTED)' or\n"
 	"'signature: missing|invalid: PATH'.\n"
@@ -125,7 +128,13 @@ static void print_json(const struct verify_opts *o,
 		!error && !res->nr_problems ? "true" : "false", res->nr_files,
 		res->modes ? "true" : "false");
 	json_string(f, rb_sig_status_name(res->signature));
-	fputs(",\"problems\":[", f);
+	fprintf(f, ",\"kept\":%zu,\"kept_from\":[", res->nr_kept);
+	for (size_t i = 0; i < res->kept_from.nr; i++) {
+		if (i)
+			fputc(',', f);
+		json_string(f, res->kept_from.v[i]);
+	}
+	fputs("],\"problems\":[", f);
 	for (size_t i = 0; i < res->nr_problems; i++) {
 		const struct rb_problem *p = &res->problems[i];
 
@@ -165,6 +174,19 @@ static void print_problems(const struct rb_verify_result *res)
 				p->expected);
 		fputc('\n', stderr);
 	}
+}
+
+/* "DIR: OK (N files[, K kept from V, W][, signature valid])" */
+static void print_ok(const struct verify_opts *o,
+		     const struct rb_verify_result *res)
+{
+	printf("%s: OK (%zu files", o->target, res->nr_files);
+	if (res->nr_kept) {
+		printf(", %zu kept from ", res->nr_kept);
+		for (size_t i = 0; i < res->kept_from.nr; i++)
+			printf("%s%s", i ? ", " : "", res->kept_from.v[i]);
+	}
+	printf("%s)\n", res->signature == RB_SIG_VALID ? ", signature valid" : "");
 }
 
 static int parse_args(struct verify_opts *o, int argc, char **argv)
@@ -214,7 +236,7 @@ static int parse_args(struct verify_opts *o, int argc, char **argv)
 int cmd_verify(int argc, char **argv)
 {
 	struct verify_opts o = { NULL, NULL, 0 };
-	struct rb_verify_opts vo = { NULL, NULL };
+	struct rb_verify_opts vo = { NULL, NULL, 1 };
 	struct rb_verify_result res;
 	struct rb_error err = { 0, "" };
 	struct rb_key key;
@@ -253,9 +275,7 @@ int cmd_verify(int argc, char **argv)
 				o.target, res.manifest, res.nr_problems,
 				res.nr_problems == 1 ? "problem" : "problems");
 		else
-			printf("%s: OK (%zu files%s)\n", o.target, res.nr_files,
-			       res.signature == RB_SIG_VALID ? ", signature valid"
-							     : "");
+			print_ok(&o, &res);
 	}
 	ret = res.nr_problems ? 1 : 0;
 out:

@@ -926,6 +926,12 @@ out:
 	return ret;
 }
 
+/*
+ * How an installed version is checked before it is switched to or
+ * listed: hot upgrades may have left another version's files there.
+ */
+static const struct rb_verify_opts upgraded = { NULL, NULL, 1 };
+
 /* "releases/<vsn>/SHA256SUMS" -> "<vsn>". */
 static char *manifest_vsn(const char *manifest)
 {
@@ -945,7 +951,7 @@ static int check_extracted(const char *dir, const char *vsn, const struct scan *
 	struct strbuf text = STRBUF_INIT;
 	char *full = path_join(dir, s->manifest);
 	char *sed = path_join(dir, "releases/start_erl.data");
-	char *sedtext = NULL;
+	char *sedvsn = NULL;
 	int ret = -1;
 
 	if (read_at(AT_FDCWD, full, full, MAX_MANIFEST_BYTES, &text, err) < 0)
@@ -965,19 +971,10 @@ static int check_extracted(const char *dir, const char *vsn, const struct scan *
 		goto out;
 	}
 	if (path_exists(sed)) {
-		size_t len;
-		char *v;
-
-		if (read_file(sed, &sedtext, &len, err) < 0)
-			goto out;
-		v = strchr(sedtext, ' ');
-		if (v) {
-			v++;
-			v[strcspn(v, " \r\n")] = '\0';
-		}
-		if (!v || strcmp(v, vsn)) {
+		sedvsn = rb_start_erl_vsn(dir);
+		if (!sedvsn || strcmp(sedvsn, vsn)) {
 			rb_fail(err, "entry 'releases/start_erl.data': names version '%s', but the manifest is '%s'",
-				v ? v : "", s->manifest);
+				sedvsn ? sedvsn : "", s->manifest);
 			goto out;
 		}
 	}
@@ -986,7 +983,7 @@ out:
 	sb_release(&text);
 	free(full);
 	free(sed);
-	free(sedtext);
+	free(sedvsn);
 	return ret;
 }
 
@@ -1302,7 +1299,7 @@ int rb_rollback(const char *root, const char *version, int force,
 
 	/* Never switch to a release that does not match its manifest. */
 	dir = xasprintf("%s/versions/%s", root, target);
-	if (rb_verify_dir(dir, NULL, &res->verify, &verr) < 0) {
+	if (rb_verify_dir_opts(dir, &upgraded, &res->verify, &verr) < 0) {
 		if (!force) {
 			rb_fail(err, "cannot verify '%s': %s; use --force to switch anyway",
 				dir, verr.msg);
@@ -1336,26 +1333,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* list                                                                */
 
-/* The version in releases/start_erl.data ("<erts> <vsn>"), or NULL. */
-static char *start_erl_vsn(const char *dir)
-{
-	char *file = path_join(dir, "releases/start_erl.data");
-	char *text = NULL, *v, *ret = NULL;
-	size_t len;
-	struct rb_error e;
-
-	if (is_file(file) && read_file(file, &text, &len, &e) == 0 &&
-	    (v = strchr(text, ' '))) {
-		v++;
-		v[strcspn(v, " \r\n")] = '\0';
-		if (*v)
-			ret = xstrdup(v);
-	}
-	free(text);
-	free(file);
-	return ret;
-}
-
 int rb_list(const char *root, int verify, struct rb_installed_list *out,
 	    struct rb_error *err)
 {
@@ -1387,7 +1364,7 @@ int rb_list(const char *root, int verify, struct rb_installed_list *out,
 			struct rb_error verr = { 0, "" };
 
 			rb_verify_result_init(&vr);
-			if (rb_verify_dir(dir, NULL, &vr, &verr) < 0) {
+			if (rb_verify_dir_opts(dir, &upgraded, &vr, &verr) < 0) {
 				it->error = xstrdup(verr.msg);
 			} else {
 				it->checked = 1;
@@ -1397,7 +1374,7 @@ int rb_list(const char *root, int verify, struct rb_installed_list *out,
 			rb_verify_result_release(&vr);
 		}
 		if (!it->vsn)
-			it->vsn = start_erl_vsn(dir);
+			it->vsn = rb_start_erl_vsn(dir);
 		if (!it->vsn)
 			it->vsn = name_base(it->name);
 		free(dir);

@@ -170,6 +170,13 @@ int rb_path_excluded(const struct rb_exclude *ex, const char *relpath)
 	 */
 	if (!strcmp(relpath, "releases/RELEASES"))
 		return 1;
+	/*
+	 * The control script's scratch directory (RELEASE_TMP's default:
+	 * rendered config, pid file, run_erl's pipes and logs), there once
+	 * a release in place has been started; never shipped.
+	 */
+	if (!strcmp(relpath, "tmp") || has_prefix(relpath, "tmp/"))
+		return 1;
 	name = in_version_dir(relpath, ex->vsn);
 	if (name && ((!strcmp(name, "SHA256SUMS") && !ex->tarball) ||
 		     has_suffix(name, ".tar") || has_suffix(name, ".tar.gz") ||
@@ -677,6 +684,8 @@ void rb_verify_result_init(struct rb_verify_result *res)
 {
 	res->manifest = NULL;
 	res->nr_files = 0;
+	res->nr_kept = 0;
+	res->kept_from = (struct strvec)STRVEC_INIT;
 	res->modes = 0;
 	res->signature = RB_SIG_UNCHECKED;
 	res->problems = NULL;
@@ -689,6 +698,7 @@ void rb_verify_result_release(struct rb_verify_result *res)
 		free(res->problems[i].path);
 	free(res->problems);
 	free(res->manifest);
+	strvec_clear(&res->kept_from);
 	rb_verify_result_init(res);
 }
 
@@ -835,8 +845,7 @@ static int has_manifest(const char *root, const char *vsn)
 	return r;
 }
 
-/* The release version releases/start_erl.data names, or NULL. */
-static char *start_erl_vsn(const char *root)
+char *rb_start_erl_vsn(const char *root)
 {
 	char *path = path_join(root, "releases/start_erl.data");
 	char *text = NULL, *vsn = NULL;
@@ -888,7 +897,7 @@ static int find_dir_version(const char *root, const char *vsn, char **out,
 		rb_fail(err, "'%s' is not a release: no releases directory", root);
 		goto out;
 	}
-	booted = start_erl_vsn(root);
+	booted = rb_start_erl_vsn(root);
 	if (booted && has_manifest(root, booted)) {
 		*out = booted;
 		booted = NULL;
@@ -939,11 +948,145 @@ static int read_if_file(const char *root, const char *rel, char **text,
 	return ret;
 }
 
+/* The manifest of another version a directory holds, trusted or not. */
+struct other_manifest {
+	char *vsn;
+	struct rb_manifest m;
+};
+
+/*
+ * Read and parse releases/<v>/SHA256SUMS below root into m, and with
+ * pubkey check its signature: 1 when it can be trusted, 0 when not
+ * (malformed, no or a bad signature), -1 when it cannot be read.
+ */
+static int trusted_manifest(const char *root, const char *v,
+			    const struct rb_key *pubkey, struct rb_manifest *m,
+			    struct rb_error *err)
+{
+	char *rel = xasprintf("releases/%s/SHA256SUMS", v);
+	char *sig_rel = xasprintf("%s.sig", rel);
+	char *text = NULL, *sig = NULL;
+	size_t len = 0, siglen = 0;
+	struct rb_error perr;
+	int ret = -1;
+
+	if (read_if_file(root, rel, &text, &len, err) < 0)
+		goto out;
+	ret = text && !rb_manifest_parse(m, rel, text, len, &perr);
+	if (ret && pubkey) {
+		if (read_if_file(root, sig_rel, &sig, &siglen, err) < 0)
+			ret = -1;
+		else
+			ret = sig ? rb_sig_check(pubkey, text, len, sig, siglen, err)
+				  : 0;
+	}
+out:
+	free(sig);
+	free(text);
+	free(sig_rel);
+	free(rel);
+	return ret;
+}
+
+/*
+ * The manifests of the versions other than vsn below root/releases/
+ * that can be trusted (see trusted_manifest()).  One that cannot is
+ * left out, so the files only it lists stay problems.
+ */
+static int other_manifests(const char *root, const char *vsn,
+			   const struct rb_key *pubkey,
+			   struct other_manifest **out, size_t *nr,
+			   struct rb_error *err)
+{
+	struct strvec names = STRVEC_INIT;
+	char *releases = path_join(root, "releases");
+	size_t alloc = 0;
+	int ret = -1;
+
+	if (list_dir(releases, &names, err) < 0)
+		goto out;
+	for (size_t i = 0; i < names.nr; i++) {
+		struct rb_manifest m = RB_MANIFEST_INIT;
+		int r;
+
+		if (!strcmp(names.v[i], vsn) || !has_manifest(root, names.v[i]))
+			continue;
+		r = trusted_manifest(root, names.v[i], pubkey, &m, err);
+		if (r > 0) {
+			ALLOC_GROW(*out, *nr + 1, alloc);
+			(*out)[*nr].vsn = xstrdup(names.v[i]);
+			(*out)[(*nr)++].m = m;
+		} else {
+			rb_manifest_release(&m);
+		}
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	strvec_clear(&names);
+	free(releases);
+	return ret;
+}
+
+static void other_manifests_release(struct other_manifest *o, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(o[i].vsn);
+		rb_manifest_release(&o[i].m);
+	}
+	free(o);
+}
+
+/*
+ * Drop the extra and changed problems of files that one of the other
+ * manifests lists with the hash found: what a hot upgrade left there.
+ * An extra file another manifest lists with another hash was changed.
+ */
+static void accept_upgraded(struct rb_verify_result *res,
+			    const struct rb_manifest *found,
+			    const struct other_manifest *o, size_t nr)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < res->nr_problems; i++) {
+		struct rb_problem *p = &res->problems[i];
+		const struct rb_manifest_entry *f = NULL;
+		const char *from = NULL;
+		int listed = 0;
+
+		if (p->kind == RB_PROBLEM_EXTRA || p->kind == RB_PROBLEM_CHANGED)
+			f = rb_manifest_find(found, p->path);
+		for (size_t k = 0; f && !from && k < nr; k++) {
+			const struct rb_manifest_entry *e =
+				rb_manifest_find(&o[k].m, p->path);
+
+			listed |= e != NULL;
+			if (e && !strcmp(e->hash, f->hash))
+				from = o[k].vsn;
+		}
+		if (!from) {
+			if (listed)
+				p->kind = RB_PROBLEM_CHANGED;
+			res->problems[kept++] = *p;
+			continue;
+		}
+		res->nr_kept++;
+		if (!strvec_contains(&res->kept_from, from))
+			strvec_push(&res->kept_from, from);
+		free(p->path);
+	}
+	res->nr_problems = kept;
+	strvec_sort(&res->kept_from);
+}
+
 int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 		       struct rb_verify_result *res, struct rb_error *err)
 {
 	struct rb_manifest expected = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
 	struct rb_exclude ex = { NULL, NULL, 0 };
+	struct other_manifest *others = NULL;
+	size_t nr_others = 0;
 	char *vsn = NULL, *manifest = NULL, *modes_rel = NULL, *sig_rel = NULL;
 	char *text = NULL, *modes = NULL, *sig = NULL;
 	size_t len = 0, modes_len = 0, sig_len = 0;
@@ -967,6 +1110,12 @@ int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 	if (hash_tree(&found, root, &ex, res, err) < 0)
 		goto out;
 	rb_manifest_compare(&expected, &found, res);
+	if (opts && opts->upgraded) {
+		if (other_manifests(root, vsn, opts->pubkey, &others, &nr_others,
+				    err) < 0)
+			goto out;
+		accept_upgraded(res, &found, others, nr_others);
+	}
 	if (read_if_file(root, modes_rel, &modes, &modes_len, err) < 0 ||
 	    rb_verify_modes(&expected, &found, manifest, modes, modes_len, res,
 			    err) < 0)
@@ -981,6 +1130,7 @@ int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 	manifest = NULL;
 	ret = 0;
 out:
+	other_manifests_release(others, nr_others);
 	rb_manifest_release(&found);
 	rb_manifest_release(&expected);
 	free(sig);
@@ -996,7 +1146,7 @@ out:
 int rb_verify_dir(const char *root, const char *vsn,
 		  struct rb_verify_result *res, struct rb_error *err)
 {
-	struct rb_verify_opts opts = { NULL, vsn };
+	struct rb_verify_opts opts = { NULL, vsn, 0 };
 
 	return rb_verify_dir_opts(root, &opts, res, err);
 }

@@ -61,6 +61,8 @@ int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
  *    ("*.tar", "*.tar.gz", "*.tar.zst", "*.sha256", and the writer's
  *    ".relbuild-tmp-*" files),
  *  - signatures, "*.sig" anywhere,
+ *  - what the runtime writes in place: releases/RELEASES and tmp/ (the
+ *    control script's default RELEASE_TMP),
  *  - the extra relative paths in paths (a directory takes its subtree),
  *  - with vsn set, other versions' directories releases/<other>/ (kept
  *    in the output directory for upgrades, but no part of release vsn);
@@ -221,6 +223,8 @@ const char *rb_sig_status_name(enum rb_sig_status s);
 struct rb_verify_result {
 	char *manifest;   /* "releases/<vsn>/SHA256SUMS" that was used */
 	size_t nr_files;  /* files listed in it */
+	size_t nr_kept;   /* files other versions' manifests list (upgraded) */
+	struct strvec kept_from; /* those versions, in order */
 	int modes;        /* modes were checked against releases/<vsn>/MODES */
 	enum rb_sig_status signature;
 	struct rb_problem *problems; /* in path order per kind of check */
@@ -241,6 +245,12 @@ struct rb_verify_opts {
 	const struct rb_key *pubkey;
 	/* Directories: the version to check; NULL: see rb_verify_dir_opts(). */
 	const char *vsn;
+	/*
+	 * Directories: a file another version's releases/<v>/SHA256SUMS
+	 * there lists with the hash found is no problem (hot upgrades leave
+	 * the old version's files, and unpack only what is new).
+	 */
+	int upgraded;
 };
 
 /*
@@ -280,14 +290,22 @@ int rb_verify_signature(const struct rb_key *pubkey, const char *manifest,
 			struct rb_error *err);
 
 /*
+ * The release version root/releases/start_erl.data ("<erts> <vsn>")
+ * names, or NULL when there is none or it is malformed.
+ */
+char *rb_start_erl_vsn(const char *root);
+
+/*
  * Check a release directory against one releases/<vsn>/SHA256SUMS,
  * its MODES when there is one, and with opts->pubkey its signature.
  * The version is opts->vsn, else the one releases/start_erl.data
  * names when it has a manifest (an installed release after upgrades,
  * a build directory after a version bump), else the only one there
- * is.  Other versions' releases/<v>/ directories are no part of it.
- * The tarballs, sidecars and signatures are ignored as
- * rb_path_excluded() says; symlinks are not checked.  Returns 0 when
+ * is.  Other versions' releases/<v>/ directories are no part of it;
+ * with opts->upgraded, the files their manifests list are accepted
+ * where the one checked has another hash or none (with opts->pubkey,
+ * only a manifest whose signature is valid counts).  The tarballs,
+ * sidecars and signatures are ignored as rb_path_excluded() says; symlinks are not checked.  Returns 0 when
  * the check ran (see res->nr_problems), -1 when it could not (no or
  * malformed manifest, unreadable tree).  opts may be NULL.
  */

@@ -636,26 +636,15 @@ static char *start_erl_vsn(const char *dir, const char *tarball,
 			   struct rb_error *err)
 {
 	char *path = path_join(dir, "releases/start_erl.data");
-	char *text = NULL, *vsn = NULL, *sp;
+	char *vsn = rb_start_erl_vsn(dir);
 
-	if (!is_file(path)) {
+	if (!vsn && !is_file(path))
 		rb_fail(err, "'%s' is not a release tarball: it has no releases/start_erl.data",
 			tarball);
-		goto out;
-	}
-	if (read_file(path, &text, NULL, err) < 0)
-		goto out;
-	text[strcspn(text, "\r\n")] = '\0';
-	sp = strchr(text, ' ');
-	if (!sp || !sp[1] || strchr(sp + 1, ' ') || strchr(sp + 1, '/')) {
+	else if (!vsn)
 		rb_fail(err, "'%s': releases/start_erl.data is not \"ERTS_VSN VSN\"",
 			tarball);
-		goto out;
-	}
-	vsn = xstrdup(sp + 1);
-out:
 	free(path);
-	free(text);
 	return vsn;
 }
 

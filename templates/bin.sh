@@ -469,25 +469,43 @@ USAGE
 
 # check_version DIR VSN: "verified", or "MODIFIED (N problems)" when a file
 # of DIR differs from releases/VSN/SHA256SUMS (content, or mode in MODES)
-# or is not listed there, as "relbuild list" says.
+# or is not listed there, as "relbuild list" says.  As there, a file that
+# another version's releases/<v>/SHA256SUMS lists with the hash found (a
+# hot upgrade left it) counts, other versions' releases/<v>/ are theirs,
+# and tmp/ (RELEASE_TMP's default) and releases/RELEASES are the runtime's.
 check_version() {
 	(
 		cd "$1" || exit 1
 		sums="releases/$2/SHA256SUMS"
 		modes="releases/$2/MODES"
 		[ -f "$sums" ] || { echo "UNREADABLE"; exit 0; }
-		bad=$(sha256sum -c "$sums" 2>/dev/null | grep -vc ': OK$')
-		find . -type f | sed 's|^\./||' | LC_ALL=C sort > "${TMPDIR:-/tmp}/rb_files.$$"
-		extra=$(awk -v vsn="$2" '
-			FNR == NR { sub(/^[0-9a-f]+ [ *]/, ""); listed[$0] = 1; next }
-			$0 == "releases/" vsn "/SHA256SUMS" { next }
-			$0 == "releases/RELEASES" { next }
-			$0 ~ /\.sig$/ { next }
-			index($0, "releases/" vsn "/") == 1 && $0 !~ "^releases/" vsn "/.*/" &&
-				$0 ~ /(\.tar(\.gz|\.zst)?|\.sha256)$/ { next }
-			!($0 in listed) { n++ }
-			END { print n + 0 }' "$sums" "${TMPDIR:-/tmp}/rb_files.$$")
-		rm -f "${TMPDIR:-/tmp}/rb_files.$$"
+		others=
+		for m in releases/*/SHA256SUMS; do
+			[ -f "$m" ] && [ "$m" != "$sums" ] && others="$others $m"
+		done
+		found="${TMPDIR:-/tmp}/rb_found.$$"
+		find . -type f ! -path './tmp/*' -exec sha256sum {} + >"$found" 2>/dev/null
+		# "<64 hex>  <path>": the path at 67, at 69 behind find's "./"
+		# shellcheck disable=SC2086 # $others: paths without blanks
+		bad=$(awk -v sums="$sums" -v found="$found" -v vsn="$2" '
+			FILENAME == sums { listed[substr($0, 67)] = $1; next }
+			FILENAME != found { kept[substr($0, 67) SUBSEP $1] = 1; next }
+			{ p = substr($0, 69) }
+			p == sums || p == "releases/RELEASES" || p ~ /\.sig$/ { next }
+			p ~ /^releases\/[^\/]+\// && index(p, "releases/" vsn "/") != 1 { next }
+			index(p, "releases/" vsn "/") == 1 && p !~ "^releases/" vsn "/.*/" &&
+				p ~ /(\.tar(\.gz|\.zst)?|\.sha256)$/ { next }
+			{ seen[p] = 1 }
+			(p in listed) && listed[p] == $1 { next }
+			(p SUBSEP $1) in kept { next }
+			{ n++ }
+			END {
+				for (p in listed)
+					if (!(p in seen))
+						n++
+				print n + 0
+			}' "$sums" $others "$found")
+		rm -f "$found"
 		modebad=0
 		if [ -f "$modes" ]; then
 			modebad=$(while read -r mode path; do
@@ -495,7 +513,7 @@ check_version() {
 				[ "0$(stat -c %a "$path")" = "$mode" ] || echo x
 			done < "$modes" | wc -l)
 		fi
-		n=$((bad + extra + modebad))
+		n=$((bad + modebad))
 		if [ "$n" -eq 0 ]; then
 			echo verified
 		elif [ "$n" -eq 1 ]; then

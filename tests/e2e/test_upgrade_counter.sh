@@ -133,6 +133,20 @@ assert_eq "$out" "* 0.2.0  permanent
 assert_eq "$(cat "$rel/releases/start_erl.data")" "$erts 0.2.0" "start_erl.data after upgrade 0.2.0"
 pass "upgrade 0.2.0: same pid, state 41 converted to #{count => 41, step => 2}, increment 43, counter_fmt answers; 0.2.0 permanent"
 
+# --- the hot-upgraded directory still verifies ------------------------------------------
+out=$("$RELBUILD" verify "$rel" 2>&1) || fail "verify of the upgraded directory exited $?: $out"
+assert_contains "$out" "$rel: OK (" "verify of the upgraded directory"
+assert_contains "$out" "kept from 0.1.0)" "verify of the upgraded directory: 0.1.0's files kept"
+out=$("$RELBUILD" verify --json "$rel" 2>&1) || fail "verify --json of the upgraded directory exited $?: $out"
+assert_contains "$out" '"manifest":"releases/0.2.0/SHA256SUMS","ok":true' "verify --json: checked against 0.2.0"
+assert_contains "$out" '"kept_from":["0.1.0"]' "verify --json: kept from 0.1.0"
+cp "$rel/lib/counter-0.1.0/ebin/counter.app" "$T/counter.app.orig"
+printf '%% tampered\n' >>"$rel/lib/counter-0.1.0/ebin/counter.app"
+out=$("$RELBUILD" verify "$rel" 2>&1) && fail "verify with a tampered 0.1.0 file exited 0: $out"
+assert_contains "$out" "changed: lib/counter-0.1.0/ebin/counter.app" "verify names the tampered file that 0.1.0 left"
+cp "$T/counter.app.orig" "$rel/lib/counter-0.1.0/ebin/counter.app"
+pass "relbuild verify of the upgraded directory: OK against 0.2.0 with 0.1.0's files kept; a changed 0.1.0 file is named"
+
 # --- downgrade 0.2.0 → 0.1.0 (busybox sh) ------------------------------------------------
 out=$(CTL_SHELL="busybox sh" ctl "$rel" downgrade 0.1.0 2>&1) || fail "downgrade 0.1.0 exited $?: $out"
 assert_contains "$out" "counter: 0.2.0 -> 0.1.0: installed, permanent" "downgrade 0.1.0"
@@ -238,3 +252,22 @@ assert_eq "$out" "* 0.4.0  permanent
   0.1.0  old" "versions after the restart"
 out=$(ctl "$rel" stop 2>&1) || fail "stop exited $?: $out"
 pass "stop + start boots 0.4.0 (start.boot of 0.4.0, its code, step 4); release_handler still knows every version"
+
+# --- relbuild list and bin/counter versions agree on a hot-upgraded install -------------
+# The directory that ran 0.1.0 → 0.4.0 becomes versions/0.1.0 of an install
+# root (installed from the 0.1.0 tarball, then replaced by what ran).
+iroot="$T/root"
+out=$("$RELBUILD" install "$OUT/releases/0.1.0/counter.tar.gz" --root "$iroot" 2>&1) ||
+	fail "install 0.1.0 exited $?: $out"
+rm -rf "$iroot/versions/0.1.0" && cp -a "$rel" "$iroot/versions/0.1.0" ||
+	fail "cannot put the upgraded directory in $root/versions/0.1.0"
+out=$("$RELBUILD" list --root "$iroot" 2>&1) || fail "list exited $?: $out"
+assert_eq "$out" "* 0.1.0  verified" "relbuild list of the hot-upgraded version"
+out=$(ctl "$iroot/current" versions 2>&1) || fail "versions (install root) exited $?: $out"
+assert_eq "$out" "* 0.1.0  verified" "bin/counter versions of the hot-upgraded version"
+printf '%% tampered\n' >>"$iroot/versions/0.1.0/lib/counter-0.2.0/ebin/counter.app"
+out=$("$RELBUILD" list --root "$iroot" 2>&1) || fail "list exited $?: $out"
+assert_eq "$out" "* 0.1.0  MODIFIED (1 problem)" "relbuild list after a kept file changed"
+out=$(ctl "$iroot/current" versions 2>&1) || fail "versions (install root) exited $?: $out"
+assert_eq "$out" "* 0.1.0  MODIFIED (1 problem)" "bin/counter versions after a kept file changed"
+pass "relbuild list and bin/counter versions: the hot-upgraded install verifies (0.4.0's manifest, earlier versions' files kept), a changed kept file is 1 problem in both"

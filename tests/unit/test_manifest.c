@@ -149,6 +149,11 @@ static void test_excluded(void **state)
 	assert_true(rb_path_excluded(&any, "releases/RELEASES"));
 	assert_true(rb_path_excluded(&tar, "releases/RELEASES"));
 	assert_false(rb_path_excluded(&ex, "releases/0.1.0/RELEASES"));
+	/* the control script's scratch directory, at the top only */
+	assert_true(rb_path_excluded(&ex, "tmp"));
+	assert_true(rb_path_excluded(&tar, "tmp/pipe/erlang.pipe.1.r"));
+	assert_false(rb_path_excluded(&ex, "tmpfile"));
+	assert_false(rb_path_excluded(&ex, "lib/shop-0.1.0/priv/tmp/x"));
 	assert_false(rb_path_excluded(&ex, "x/releases/RELEASES"));
 
 	assert_false(rb_path_excluded(&tar, "releases/0.1.0/SHA256SUMS"));
@@ -701,6 +706,94 @@ static void test_verify_dir_versions(void **state)
 	rb_verify_result_release(&res);
 }
 
+/*
+ * A hot upgrade from 0.1.0 to 0.2.0 unpacks only what is new (here
+ * lib/shop-0.2.0/ and releases/0.2.0/) beside what 0.1.0 had, and
+ * make_permanent rewrites start_erl.data.  Verified "upgraded", each
+ * file another version's manifest lists with the hash found is kept;
+ * a file no manifest explains is still a problem.
+ */
+static void put_upgrade(const char *root)
+{
+	char tmpl[] = "/tmp/rb-manifest-up-XXXXXX";
+	static const char *const copied[] = {
+		"lib/shop-0.2.0/ebin/shop.beam", "releases/0.2.0/shop.rel",
+		"releases/0.2.0/MODES", "releases/0.2.0/SHA256SUMS",
+	};
+	struct rb_error err;
+
+	/* 0.2.0 as its tarball has it: bin/shop and the app changed. */
+	assert_non_null(mkdtemp(tmpl));
+	test_put(tmpl, "bin/shop", "#!/bin/sh\necho shop 2\n", 0755);
+	test_put(tmpl, "lib/shop-0.2.0/ebin/shop.beam", "FOR1 beam 2", 0644);
+	test_put(tmpl, "lib/a/y", "y\n", 0644);
+	test_put(tmpl, "releases/COOKIE", "secret", 0600);
+	test_put(tmpl, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
+	test_put(tmpl, "releases/0.2.0/shop.rel", "new\n", 0644);
+	assert_int_equal(rb_manifest_write(tmpl, "0.2.0", NULL, &err), 0);
+	for (size_t i = 0; i < sizeof(copied) / sizeof(*copied); i++) {
+		char *from = path_join(tmpl, copied[i]);
+		char *text = test_slurp(from, NULL);
+
+		test_put(root, copied[i], text, 0644);
+		free(text);
+		free(from);
+	}
+	assert_int_equal(remove_tree(tmpl, &err), 0);
+}
+
+static void test_verify_dir_upgraded(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_verify_opts upgraded = { NULL, NULL, 1 };
+	struct rb_verify_result res;
+	struct rb_error err;
+
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+	put_upgrade(f->root);
+
+	/* Installed, not yet permanent: 0.1.0 plus 0.2.0's new app. */
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 1);
+	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/shop-0.2.0/ebin/shop.beam"));
+	rb_verify_result_release(&res);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
+	assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
+	assert_int_equal(res.nr_problems, 0);
+	assert_int_equal(res.nr_kept, 1);
+	assert_int_equal(res.kept_from.nr, 1);
+	assert_string_equal(res.kept_from.v[0], "0.2.0");
+	rb_verify_result_release(&res);
+
+	/*
+	 * Permanent: checked against 0.2.0, whose bin/shop differs from the
+	 * one 0.1.0 left and which has none of lib/shop-0.1.0/ (5 files).
+	 */
+	test_put(f->root, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
+	assert_string_equal(res.manifest, "releases/0.2.0/SHA256SUMS");
+	assert_int_equal(res.nr_problems, 0);
+	/* bin/shop, lib/shop-0.1.0/ (5), lib/a/empty and lib/a-b/x */
+	assert_int_equal(res.nr_kept, 1 + 5 + 2);
+	assert_string_equal(res.kept_from.v[0], "0.1.0");
+	rb_verify_result_release(&res);
+
+	/* A kept file changed, a file nobody lists, one of 0.2.0's changed. */
+	test_put(f->root, "lib/shop-0.1.0/priv/lower.txt", "L\n", 0644);
+	test_put(f->root, "lib/shop-0.1.0/priv/planted", "x", 0644);
+	test_put(f->root, "bin/shop", "#!/bin/sh\necho other\n", 0755);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 3);
+	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/priv/lower.txt"));
+	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/shop-0.1.0/priv/planted"));
+	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "bin/shop"));
+	rb_verify_result_release(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -718,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test_setup_teardown(test_verify_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_dir_upgraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_dir_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_dir_versions, setup, teardown),
 	};

@@ -336,7 +336,7 @@ static int has_problem(const struct rb_verify_result *res,
 static enum rb_sig_status check(const char *target, int tar,
 				const struct rb_key *key, size_t nr_problems)
 {
-	struct rb_verify_opts opts = { key, NULL };
+	struct rb_verify_opts opts = { key, NULL, 0 };
 	struct rb_verify_result res;
 	struct rb_error err;
 	enum rb_sig_status s;
@@ -552,6 +552,62 @@ static void test_commands(void **state)
 	free(key);
 }
 
+/*
+ * A hot-upgraded directory: with a key, another version's files are
+ * kept only when that version's manifest is signed by it.
+ */
+static void test_verify_upgraded_signed(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_verify_opts opts = { NULL, NULL, 1 };
+	struct rb_key priv, pub, wrong_priv, wrong_pub;
+	struct rb_verify_result res;
+	struct rb_error err;
+	char *wrong = path_join(f->tmp, "wrong");
+	char hex[RB_SHA256_HEX], *line;
+	const struct {
+		const struct rb_key *sign_with, *check_with;
+		size_t nr_problems;
+	} cases[] = {
+		{ NULL, &pub, 1 },           /* 0.2.0 not signed */
+		{ NULL, NULL, 0 },           /* no key: checksums only */
+		{ &wrong_priv, &pub, 1 },    /* signed by another key */
+		{ &priv, &pub, 0 },          /* signed by ours */
+	};
+
+	load_pair(f->key, &priv, &pub);
+	assert_int_equal(rb_keygen(wrong, NULL, NULL, &err), 0);
+	load_pair(wrong, &wrong_priv, &wrong_pub);
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+	assert_int_equal(rb_sign_manifest(&priv, f->root, "0.1.0", &err), 0);
+	test_put(f->root, "lib/new-0.2.0/ebin/new.beam", "new", 0644);
+	assert_int_equal(rb_sha256_buf("new", 3, hex, &err), 0);
+	line = xasprintf("%s  lib/new-0.2.0/ebin/new.beam\n", hex);
+	test_put(f->root, "releases/0.2.0/SHA256SUMS", line, 0644);
+	free(line);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		if (cases[i].sign_with)
+			assert_int_equal(rb_sign_manifest(cases[i].sign_with, f->root,
+							  "0.2.0", &err), 0);
+		opts.pubkey = cases[i].check_with;
+		rb_verify_result_init(&res);
+		assert_int_equal(rb_verify_dir_opts(f->root, &opts, &res, &err), 0);
+		assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
+		assert_int_equal(res.nr_problems, cases[i].nr_problems);
+		assert_int_equal(res.nr_kept, 1 - cases[i].nr_problems);
+		if (cases[i].nr_problems)
+			assert_true(has_problem(&res, RB_PROBLEM_EXTRA,
+						"lib/new-0.2.0/ebin/new.beam"));
+		rb_verify_result_release(&res);
+	}
+	rb_key_release(&priv);
+	rb_key_release(&pub);
+	rb_key_release(&wrong_priv);
+	rb_key_release(&wrong_pub);
+	free(wrong);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +616,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_openssl_cross_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_signature, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_upgraded_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 	};
 
