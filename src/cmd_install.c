@@ -35,7 +35,8 @@ static const char install_usage[] =
 	"  --sha256 HEX        the tarball's SHA-256 (default: from TARBALL.sha256\n"
 	"                      when that file exists, else not checked)\n"
 	"  --keep N            keep the N most recent installs, current and previous\n"
-	"                      always among them; 0 keeps all (default 5)\n"
+	"                      always among them; 0 keeps all (default 5); a version\n"
+	"                      a process still runs from is never removed\n"
 	"  --force             install a version that is already installed again,\n"
 	"                      as DIR/versions/<vsn>~N (without it: refused)\n"
 	"  --no-switch         install, but leave DIR/current as it is\n"
@@ -151,6 +152,9 @@ int cmd_install(int argc, char **argv)
 			       res.was ? ")" : "");
 		for (size_t i = 0; i < res.pruned.nr; i++)
 			printf("removed old version %s\n", res.pruned.v[i]);
+		for (size_t i = 0; i < res.in_use.nr; i++)
+			printf("kept old version %s: a process runs from it\n",
+			       res.in_use.v[i]);
 	}
 	if (res.warning) {
 		fputs("relbuild: install: warning: ", stderr);

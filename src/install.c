@@ -30,6 +30,7 @@
 
 #include "extract.h"
 #include "manifest.h"
+#include "proc.h"
 #include "sign.h"
 #include "tarball.h"
 #include "util.h"
@@ -62,6 +63,7 @@ void rb_install_result_release(struct rb_install_result *r)
 	free(r->sidecar);
 	free(r->warning);
 	strvec_clear(&r->pruned);
+	strvec_clear(&r->in_use);
 	rb_verify_result_release(&r->verify);
 	memset(r, 0, sizeof(*r));
 	rb_verify_result_init(&r->verify);
@@ -516,20 +518,35 @@ out:
 	return ret;
 }
 
+/* A process that runs from root/versions/name, or 0. */
+static pid_t version_in_use(struct root *r, const char *name)
+{
+	char *dir = xasprintf("%s/versions/%s", r->path, name);
+	char *real = realpath(dir, NULL);
+	pid_t pid = real ? rb_process_in(real) : 0;
+
+	free(real);
+	free(dir);
+	return pid;
+}
+
 /*
  * Remove the oldest installs beyond keep (0: none).  current, previous
  * and the version just installed are never removed and count towards
- * keep.  Each victim is
+ * keep; one that a process runs from (a node started before a switch)
+ * stays too, named in in_use ("NAME (pid N)").  Each victim is
  * first renamed to a temporary name (it disappears at once, and a crash
  * leaves it for root_clean_stale()), the state file is updated, then
  * the tree is removed.
  */
 static int prune(struct root *r, unsigned keep, const char *current,
 		 const char *previous, const char *installed,
-		 struct strvec *pruned, struct rb_error *err)
+		 struct strvec *pruned, struct strvec *in_use,
+		 struct rb_error *err)
 {
 	struct strvec order = STRVEC_INIT, kept = STRVEC_INIT, doomed = STRVEC_INIT;
 	size_t nkeep = 0;
+	pid_t pid;
 	int ret = -1;
 
 	if (!keep)
@@ -551,6 +568,10 @@ static int prune(struct root *r, unsigned keep, const char *current,
 			continue;
 		if (nkeep < keep) {
 			nkeep++;
+			continue;
+		}
+		if ((pid = version_in_use(r, n))) {
+			strvec_pushf(in_use, "%s (pid %ld)", n, (long)pid);
 			continue;
 		}
 		strvec_push(&doomed, n);
@@ -1176,7 +1197,7 @@ int rb_install(const char *tarball, const struct rb_install_opts *o,
 		struct rb_error perr = { 0, "" };
 
 		if (prune(&r, o->keep, current, previous, name, &res->pruned,
-			  &perr) < 0)
+			  &res->in_use, &perr) < 0)
 			res->warning = xstrdup(perr.msg);
 	}
 	ret = 0;

@@ -45,7 +45,8 @@ struct rb_install_opts {
 	const char *sha256;  /* --sha256 HEX, or NULL: TARBALL.sha256 if it exists */
 	struct rb_extract_limits limits; /* --max-entries, --max-bytes, --max-file-bytes */
 	unsigned keep;       /* --keep N, 0 keeps every version; current,
-				previous and the new one always stay */
+				previous, the new one and any version a
+				process runs from always stay */
 	int force;           /* --force: reinstall a version already installed */
 	int no_switch;       /* --no-switch: install, leave current alone */
 	int no_fsync;        /* for tests only: skip every fsync() */
@@ -63,6 +64,7 @@ struct rb_install_result {
 	int switched;    /* current now points to name */
 	int signature;   /* a signature was checked */
 	struct strvec pruned; /* names removed by --keep */
+	struct strvec in_use; /* "NAME (pid N)": --keep left them, in use */
 	char *warning;   /* pruning failed (the install stands), or NULL */
 	/*
 	 * When the tarball (install) or the version directory (rollback)

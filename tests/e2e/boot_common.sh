@@ -42,12 +42,7 @@ assert_contains "$rroot" "$real" "code:root_dir() on the running node"
 pass "the running node uses the bundled runtime"
 
 ctl "$dest" stop >/dev/null || fail "stop failed"
-i=0
-while kill -0 "$rpid" 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-kill -0 "$rpid" 2>/dev/null && fail "the node (pid $rpid) is still running after stop"
+wait_gone "$rpid" || fail "the node (pid $rpid) is still running after stop"
 if ctl "$dest" ping >/dev/null 2>&1; then
 	fail "ping still answers after stop"
 fi

@@ -116,6 +116,29 @@ compile_rebar3() {
 		{ cat "$T/compile.log" >&2; fail "rebar3 compile failed in $1"; }
 }
 
+# build_counter VSN: examples/counter with its version set to VSN,
+# compiled and built into $T/counter-VSN; sets tarball to its
+# <name>-<vsn>.tar.gz.
+build_counter() {
+	p="$T/counter-$1"
+	copy_example counter "$p"
+	sed -i "s/{vsn, \"[^\"]*\"}/{vsn, \"$1\"}/" "$p/src/counter.app.src"
+	compile_rebar3 "$p"
+	build_release "$p" --env prod
+	tarball="$p/_build/prod/rel/counter/releases/$1/counter-$1.tar.gz"
+	[ -f "$tarball" ] || fail "no tarball at $tarball"
+}
+
+# wait_gone PID: wait up to 15 s for a process to end; false if it has not.
+wait_gone() {
+	n=0
+	while kill -0 "$1" 2>/dev/null && [ $n -lt 150 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
 # Build with relbuild in a project directory: build_release DIR ARGS…
 build_release() {
 	dir=$1

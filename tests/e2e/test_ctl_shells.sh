@@ -30,16 +30,6 @@ use_shell() {
 	done
 }
 
-# wait_gone PID: wait up to 15 s for process PID to end; false if it does not.
-wait_gone() {
-	n=0
-	while kill -0 "$1" 2>/dev/null && [ $n -lt 150 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	! kill -0 "$1" 2>/dev/null
-}
-
 # wait_pong REL: wait up to 60 s for the node to answer a ping.
 wait_pong() {
 	n=0

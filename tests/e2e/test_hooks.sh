@@ -15,16 +15,6 @@
 EVENTS="pre_configure post_configure pre_start post_start pre_stop post_stop"
 export COUNTER_COOKIE=hooks-cookie
 
-# wait_gone PID: wait up to 15 s for process PID to end; false if it does not.
-wait_gone() {
-	n=0
-	while kill -0 "$1" 2>/dev/null && [ $n -lt 150 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	! kill -0 "$1" 2>/dev/null
-}
-
 # Any process (beam, run_erl, …) but epmd still running from DIR?
 procs_under() {
 	ps -eo pid=,stat=,args= | awk -v d="$1/" '$2 !~ /^Z/ && index($0, d) && !/\/epmd/ { print }'

@@ -14,15 +14,6 @@ RUNS=${CRASH_RUNS:-60}
 START=$(date +%s)
 
 # --- two versions of counter ----------------------------------------------
-build_counter() { # build_counter VSN: sets tarball
-	p="$T/counter-$1"
-	copy_example counter "$p"
-	sed -i "s/{vsn, \"[^\"]*\"}/{vsn, \"$1\"}/" "$p/src/counter.app.src"
-	compile_rebar3 "$p"
-	build_release "$p" --env prod
-	tarball="$p/_build/prod/rel/counter/releases/$1/counter-$1.tar.gz"
-	[ -f "$tarball" ] || fail "no tarball at $tarball"
-}
 export COUNTER_COOKIE=crash-cookie
 build_counter 0.1.0
 tar1=$tarball

@@ -224,12 +224,7 @@ pass "0.1.0 → 0.2.0 → 0.3.0 (--no-permanent, then install) → 0.4.0 (busybo
 
 # --- stop + start boots 0.4.0 ----------------------------------------------------------------
 out=$(ctl "$rel" stop 2>&1) || fail "stop exited $?: $out"
-n=0
-while kill -0 "$pid" 2>/dev/null && [ $n -lt 150 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-kill -0 "$pid" 2>/dev/null && fail "the node (pid $pid) still runs after stop"
+wait_gone "$pid" || fail "the node (pid $pid) still runs after stop"
 out=$(ctl "$rel" versions 2>&1) || fail "versions (stopped) exited $?: $out"
 assert_eq "$out" "  0.1.0
   0.2.0

@@ -15,4 +15,13 @@ void test_put(const char *root, const char *rel, const char *content,
 /* The whole of a file (NUL-terminated; *len may be NULL); caller frees. */
 char *test_slurp(const char *path, size_t *len);
 
+/*
+ * Start argv (PATH searched) from cwd (NULL: this one) and return its
+ * pid once it has exec'd.  Stop it with test_stop() in teardown too.
+ */
+pid_t test_spawn(const char *cwd, char *const argv[]);
+
+/* Kill (SIGKILL) and reap a process test_spawn() started; 0 is a no-op. */
+void test_stop(pid_t pid);
+
 #endif

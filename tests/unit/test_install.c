@@ -411,6 +411,56 @@ static void test_prune(void **state)
 	assert_file(f, "installed", "0.3.0~2\n0.4.0\n");
 }
 
+/* A node started from a version before later installs switched away. */
+static pid_t runner;
+
+static int stop_runner(void **state)
+{
+	(void)state;
+	test_stop(runner);
+	runner = 0;
+	return 0;
+}
+
+/*
+ * --keep never removes a version a process runs from: it stays, named
+ * with the pid, until the process has gone and the next install prunes.
+ */
+static void test_prune_in_use(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_install_result res;
+	struct rb_error err = { 0, "" };
+	char *bin, *expect;
+	char *argv[] = { "sleep", "300", NULL };
+
+	install_ok(f, 0, 1, 0);
+	bin = path_join(f->root, "versions/0.1.0/bin");
+	runner = test_spawn(bin, argv);
+	free(bin);
+	install_ok(f, 1, 1, 0);
+	assert_int_equal(install(f, 2, 1, 0, &res, &err), 0);
+	assert_int_equal(res.pruned.nr, 0);
+	assert_int_equal(res.in_use.nr, 1);
+	expect = xasprintf("0.1.0 (pid %ld)", (long)runner);
+	assert_string_equal(res.in_use.v[0], expect);
+	free(expect);
+	rb_install_result_release(&res);
+	assert_true(exists_rel(f, "versions/0.1.0"));
+	assert_file(f, "installed", "0.1.0\n0.2.0\n0.3.0\n");
+
+	/* Stopped: the next install removes it (and 0.2.0, beyond keep). */
+	stop_runner(NULL);
+	assert_int_equal(install(f, 3, 1, 0, &res, &err), 0);
+	assert_int_equal(res.in_use.nr, 0);
+	assert_int_equal(res.pruned.nr, 2);
+	assert_string_equal(res.pruned.v[0], "0.1.0");
+	assert_string_equal(res.pruned.v[1], "0.2.0");
+	rb_install_result_release(&res);
+	assert_false(exists_rel(f, "versions/0.1.0"));
+	assert_file(f, "installed", "0.3.0\n0.4.0\n");
+}
+
 static void test_no_switch(void **state)
 {
 	struct fixture *f = *state;
@@ -836,6 +886,7 @@ int main(void)
 		cmocka_unit_test_setup(test_install_existing, fresh_root),
 		cmocka_unit_test_setup(test_rollback, fresh_root),
 		cmocka_unit_test_setup(test_prune, fresh_root),
+		cmocka_unit_test_setup_teardown(test_prune_in_use, fresh_root, stop_runner),
 		cmocka_unit_test_setup(test_no_switch, fresh_root),
 		cmocka_unit_test_setup(test_stale_cleanup, fresh_root),
 		cmocka_unit_test_setup(test_refused_leaves_nothing, fresh_root),
