@@ -393,6 +393,29 @@ static int write_sys_config(const struct rb_plan *plan,
 				  err);
 }
 
+/*
+ * A mix project's config/runtime.exs, as releases/<vsn>/runtime.exs: the
+ * control script evaluates it at every boot (as mix release does), so
+ * its System.fetch_env!/1 calls read the server's environment.
+ */
+static int copy_runtime_config(const struct rb_project *proj,
+			       struct rb_assembly *out, struct rb_error *err)
+{
+	char *src = path_join(proj->root, RB_MIX_RUNTIME_CONFIG);
+	char *dst = path_join(out->rel_dir, "runtime.exs");
+	int ret = 0;
+
+	if (proj->kind == RB_PROJECT_MIX && is_file(src)) {
+		ret = copy_file(src, dst, err);
+		if (!ret && chmod(dst, 0644) < 0)
+			ret = rb_fail_errno(err, "cannot chmod '%s'", dst);
+		out->runtime_config = !ret;
+	}
+	free(dst);
+	free(src);
+	return ret;
+}
+
 static int copy_named(const struct rb_project *proj,
 		      const struct rb_named_path *v, size_t nr,
 		      const char *dest_dir, int want_dir, struct rb_error *err)
@@ -550,6 +573,8 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	path = path_join(out->rel_dir, "sys.config");
 	if (write_sys_config(plan, proj, path, &out->sys_config_from_mix, err) < 0)
 		goto out;
+	if (copy_runtime_config(proj, out, err) < 0)
+		goto out;
 	cons = find_consolidated(proj, apps);
 	if (cons) {
 		free(path);
@@ -612,6 +637,7 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		const char *vars[] = {
 			"REL_NAME", plan->release,
 			"REL_LANG", uses_elixir(apps) ? "elixir" : "erlang",
+			"REL_ENV", plan->env,
 			NULL,
 		};
 

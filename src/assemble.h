@@ -35,6 +35,7 @@ struct rb_assembly {
 	char *vsn;
 	char *erts_vsn;
 	int sys_config_from_mix; /* sys.config made from config/config.exs */
+	int runtime_config; /* config/runtime.exs shipped, read at every boot */
 };
 
 /* <output_dir>/<name>, where rb_assemble() lays the release out; caller frees. */

@@ -212,6 +212,8 @@ int cmd_build(int argc, char **argv)
 		       plan->sys_config ? " (+ " : "",
 		       plan->sys_config ? plan->sys_config : "",
 		       plan->sys_config ? ")" : "");
+	if (o.verbose && rel.runtime_config)
+		printf("config/runtime.exs shipped, read at every boot\n");
 	/* Before the manifest, which lists the appups and the relup. */
 	if (o.upgrade) {
 		struct rb_upgrade_job job = {

@@ -1080,6 +1080,34 @@ static void accept_upgraded(struct rb_verify_result *res,
 	strvec_sort(&res->kept_from);
 }
 
+/*
+ * A hot upgrade renders releases/<vsn>/sys.config in place (release_handler
+ * reads that file) and keeps the shipped one as sys.config.src: that one
+ * is what the manifest lists, with its mode.
+ */
+static void use_sys_config_template(struct rb_manifest *found, const char *vsn)
+{
+	char *cfg = xasprintf("releases/%s/sys.config", vsn);
+	char *src = xasprintf("%s.src", cfg);
+	struct rb_manifest_entry *c = NULL, *t = NULL;
+
+	for (size_t i = 0; i < found->nr; i++) {
+		if (!strcmp(found->v[i].path, cfg))
+			c = &found->v[i];
+		else if (!strcmp(found->v[i].path, src))
+			t = &found->v[i];
+	}
+	if (c && t) {
+		memcpy(c->hash, t->hash, sizeof(c->hash));
+		c->mode = t->mode;
+		free(t->path);
+		memmove(t, t + 1, (size_t)(found->v + found->nr - (t + 1)) * sizeof(*t));
+		found->nr--;
+	}
+	free(src);
+	free(cfg);
+}
+
 int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 		       struct rb_verify_result *res, struct rb_error *err)
 {
@@ -1109,6 +1137,8 @@ int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 	ex.vsn = vsn;
 	if (hash_tree(&found, root, &ex, res, err) < 0)
 		goto out;
+	if (opts && opts->upgraded)
+		use_sys_config_template(&found, vsn);
 	rb_manifest_compare(&expected, &found, res);
 	if (opts && opts->upgraded) {
 		if (other_manifests(root, vsn, opts->pubkey, &others, &nr_others,

@@ -248,7 +248,8 @@ struct rb_verify_opts {
 	/*
 	 * Directories: a file another version's releases/<v>/SHA256SUMS
 	 * there lists with the hash found is no problem (hot upgrades leave
-	 * the old version's files, and unpack only what is new).
+	 * the old version's files, and unpack only what is new), nor is a
+	 * sys.config a hot upgrade rendered in place.
 	 */
 	int upgraded;
 };
@@ -304,10 +305,13 @@ char *rb_start_erl_vsn(const char *root);
  * is.  Other versions' releases/<v>/ directories are no part of it;
  * with opts->upgraded, the files their manifests list are accepted
  * where the one checked has another hash or none (with opts->pubkey,
- * only a manifest whose signature is valid counts).  The tarballs,
- * sidecars and signatures are ignored as rb_path_excluded() says; symlinks are not checked.  Returns 0 when
- * the check ran (see res->nr_problems), -1 when it could not (no or
- * malformed manifest, unreadable tree).  opts may be NULL.
+ * only a manifest whose signature is valid counts), and a
+ * releases/<vsn>/sys.config.src (the shipped file a hot upgrade kept
+ * when it rendered sys.config in place) is checked as sys.config.  The
+ * tarballs, sidecars and signatures are ignored as rb_path_excluded()
+ * says; symlinks are not checked.  Returns 0 when the check ran (see
+ * res->nr_problems), -1 when it could not (no or malformed manifest,
+ * unreadable tree).  opts may be NULL.
  */
 int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 		       struct rb_verify_result *res, struct rb_error *err);

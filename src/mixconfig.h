@@ -5,6 +5,7 @@
 
 /* A mix project's build-time configuration, relative to its root. */
 #define RB_MIX_CONFIG "config/config.exs"
+#define RB_MIX_RUNTIME_CONFIG "config/runtime.exs"
 
 /* Whether the project at root has config/config.exs. */
 int rb_mixconfig_exists(const char *root);

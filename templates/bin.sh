@@ -10,6 +10,8 @@ set -u
 
 RELEASE_NAME="@REL_NAME@"
 RELEASE_LANG="@REL_LANG@"
+# the environment it was built for (config_env() in runtime.exs)
+RELEASE_ENV="@REL_ENV@"
 # hooks and commands run in name order, whatever the locale
 LC_COLLATE=C
 
@@ -169,12 +171,21 @@ sys_config_src() {
 	fi
 }
 
+# apply_runtime_config DIR FILE: DIR/runtime.exs (a mix project's
+# config/runtime.exs) evaluated and merged into the sys.config FILE.
+apply_runtime_config() {
+	[ -f "$1/runtime.exs" ] || return 0
+	ctl runtime_config "$1/runtime.exs" "$2" "$RELEASE_ENV"
+}
+
 render_sys_config() {
 	mkdir -p "$CONF_DIR" ||
 		fail "cannot create $CONF_DIR (set RELEASE_TMP to a writable directory)"
 	src=$(sys_config_src "$REL_VSN_DIR")
 	render_config "$src" "$SYS_CONFIG.config" "%" ||
 		fail "cannot start: $src needs the variables above"
+	apply_runtime_config "$REL_VSN_DIR" "$SYS_CONFIG.config" ||
+		fail "cannot start: $REL_VSN_DIR/runtime.exs failed"
 }
 
 render_all() {
@@ -231,6 +242,9 @@ ctl() {
 	eval | command | describe)
 		render_sys_config
 		set -- -config "$SYS_CONFIG" -extra "$@"
+		;;
+	runtime_config)
+		set -- -extra "$@"
 		;;
 	*)
 		set -- -extra "$@"
@@ -472,12 +486,15 @@ USAGE
 # or is not listed there, as "relbuild list" says.  As there, a file that
 # another version's releases/<v>/SHA256SUMS lists with the hash found (a
 # hot upgrade left it) counts, other versions' releases/<v>/ are theirs,
-# and tmp/ (RELEASE_TMP's default) and releases/RELEASES are the runtime's.
+# tmp/ (RELEASE_TMP's default) and releases/RELEASES are the runtime's,
+# and releases/VSN/sys.config.src (the shipped file, kept when a hot
+# upgrade rendered sys.config in place) is checked as sys.config.
 check_version() {
 	(
 		cd "$1" || exit 1
 		sums="releases/$2/SHA256SUMS"
 		modes="releases/$2/MODES"
+		cfg="releases/$2/sys.config"
 		[ -f "$sums" ] || { echo "UNREADABLE"; exit 0; }
 		others=
 		for m in releases/*/SHA256SUMS; do
@@ -487,7 +504,7 @@ check_version() {
 		find . -type f ! -path './tmp/*' -exec sha256sum {} + >"$found" 2>/dev/null
 		# "<64 hex>  <path>": the path at 67, at 69 behind find's "./"
 		# shellcheck disable=SC2086 # $others: paths without blanks
-		bad=$(awk -v sums="$sums" -v found="$found" -v vsn="$2" '
+		bad=$(awk -v sums="$sums" -v found="$found" -v vsn="$2" -v cfg="$cfg" '
 			FILENAME == sums { listed[substr($0, 67)] = $1; next }
 			FILENAME != found { kept[substr($0, 67) SUBSEP $1] = 1; next }
 			{ p = substr($0, 69) }
@@ -495,13 +512,18 @@ check_version() {
 			p ~ /^releases\/[^\/]+\// && index(p, "releases/" vsn "/") != 1 { next }
 			index(p, "releases/" vsn "/") == 1 && p !~ "^releases/" vsn "/.*/" &&
 				p ~ /(\.tar(\.gz|\.zst)?|\.sha256)$/ { next }
-			{ seen[p] = 1 }
-			(p in listed) && listed[p] == $1 { next }
-			(p SUBSEP $1) in kept { next }
-			{ n++ }
+			{ hash[p] = $1 }
 			END {
+				if ((cfg ".src") in hash && cfg in hash) {
+					hash[cfg] = hash[cfg ".src"]
+					delete hash[cfg ".src"]
+				}
+				for (p in hash)
+					if (!((p in listed) && listed[p] == hash[p]) &&
+					    !((p SUBSEP hash[p]) in kept))
+						n++
 				for (p in listed)
-					if (!(p in seen))
+					if (!(p in hash))
 						n++
 				print n + 0
 			}' "$sums" $others "$found")
@@ -509,6 +531,7 @@ check_version() {
 		modebad=0
 		if [ -f "$modes" ]; then
 			modebad=$(while read -r mode path; do
+				[ "$path" = "$cfg" ] && [ -f "$cfg.src" ] && path="$cfg.src"
 				[ -f "$path" ] || continue
 				[ "0$(stat -c %a "$path")" = "$mode" ] || echo x
 			done < "$modes" | wc -l)
@@ -810,7 +833,8 @@ render_release_sys_config() {
 	rdir="$RELEASE_ROOT/releases/$1"
 	[ -f "$rdir/sys.config" ] || return 0
 	src=$(sys_config_src "$rdir")
-	(umask 077 && render_config "$src" "$rdir/sys.config.new" "%") || return 1
+	(umask 077 && render_config "$src" "$rdir/sys.config.new" "%" &&
+		apply_runtime_config "$rdir" "$rdir/sys.config.new") || return 1
 	if cmp -s "$rdir/sys.config.new" "$rdir/sys.config"; then
 		rm -f "$rdir/sys.config.new"
 		return 0

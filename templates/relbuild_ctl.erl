@@ -68,6 +68,23 @@ run(["command", Lang, Mod, Fun | Args]) ->
         err("~ts", [format_error(L, Class, Reason, Stack)]),
         1
     end;
+%% config/runtime.exs, shipped as releases/<vsn>/runtime.exs and read
+%% at every boot as mix release reads it: evaluated by Config.Reader for
+%% the environment the release was built for, merged over the rendered
+%% sys.config, which is replaced.
+run(["runtime_config", Exs, SysConfig, Env]) ->
+    start_elixir(elixir),
+    {ok, [Terms]} = file:consult(SysConfig),
+    {Files, Apps} = lists:partition(fun is_list/1, Terms),
+    Opts = [{env, list_to_atom(Env)}, {target, host}, {imports, disabled}],
+    try 'Elixir.Config.Reader':'read!'(unicode:characters_to_binary(Exs), Opts) of
+        Runtime ->
+            Merged = Files ++ 'Elixir.Config.Reader':merge(Apps, Runtime),
+            write_config(Exs, SysConfig, Merged)
+    catch Class:Reason:Stack ->
+        err("~ts: ~ts", [Exs, format_error(elixir, Class, Reason, Stack)]),
+        1
+    end;
 %% Hot upgrades: release_handler on the release's node.  STEP names
 %% the command in messages ("install 0.2.0: release_handler: …").
 run(["releases_file", Root, RelFile]) ->
@@ -345,6 +362,28 @@ parse_erlang(Expr) ->
             end;
         {error, {_, Mod, Desc}, _} -> erlang:error({syntax, Mod:format_error(Desc)})
     end.
+
+%% Config as a sys.config, written beside it and renamed over it; a
+%% value no sys.config can hold (a function, a pid) is an error.
+write_config(Exs, SysConfig, Config) ->
+    Text = unicode:characters_to_binary(io_lib:format("~tp.~n", [Config])),
+    case erl_scan:string(unicode:characters_to_list(Text)) of
+        {ok, Tokens, _} when Tokens =/= [] ->
+            case erl_parse:parse_term(Tokens) of
+                {ok, Config} ->
+                    Tmp = SysConfig ++ ".tmp",
+                    ok = file:write_file(Tmp, [<<"%% coding: utf-8\n">>, Text]),
+                    ok = file:rename(Tmp, SysConfig),
+                    0;
+                _ -> unwritable(Exs)
+            end;
+        _ -> unwritable(Exs)
+    end.
+
+unwritable(Exs) ->
+    err("~ts: the configuration holds values a sys.config cannot "
+        "(functions, pids, references?)", [Exs]),
+    1.
 
 start_elixir(elixir) -> {ok, _} = application:ensure_all_started(elixir), ok;
 start_elixir(erlang) -> ok.

@@ -139,6 +139,23 @@ wait_gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
+# check_upgraded_install REL TARBALL: REL, a stopped release directory that
+# went through hot upgrades, as versions/<first> of an install root
+# $T/upgraded-root (installed from TARBALL, the first version, then
+# replaced by REL; iroot names it): relbuild list and bin/<name> versions
+# both say it is verified.
+check_upgraded_install() {
+	iroot="$T/upgraded-root"
+	out=$("$RELBUILD" install "$2" --root "$iroot" 2>&1) || fail "install $2 exited $?: $out"
+	first=$(basename "$(readlink "$iroot/current")")
+	rm -rf "$iroot/versions/$first" && cp -a "$1" "$iroot/versions/$first" ||
+		fail "cannot put $1 in $iroot/versions/$first"
+	out=$("$RELBUILD" list --root "$iroot" 2>&1) || fail "list exited $?: $out"
+	assert_eq "$out" "* $first  verified" "relbuild list of the hot-upgraded version"
+	out=$(ctl "$iroot/current" versions 2>&1) || fail "versions (install root) exited $?: $out"
+	assert_eq "$out" "* $first  verified" "bin/<name> versions of the hot-upgraded version"
+}
+
 # Build with relbuild in a project directory: build_release DIR ARGS…
 build_release() {
 	dir=$1

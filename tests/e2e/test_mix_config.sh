@@ -3,7 +3,11 @@
 # becomes the release's sys.config, as mix release makes it, merged over
 # rel/sys.config with its ${VAR} placeholders kept; eval sees the values.
 # A config that does not evaluate stops the build naming the file; two
-# builds give the same sys.config bytes.
+# builds give the same sys.config bytes.  config/runtime.exs ships as
+# releases/<vsn>/runtime.exs and is read at every boot, as mix release
+# reads it: eval and a started node see what it set from the server's
+# environment, merged over the rest; one that raises stops the start
+# naming the file.
 . "$(dirname "$0")/lib.sh"
 
 export SHOP_COOKIE=mix-config-cookie
@@ -20,10 +24,21 @@ cat >"$proj/config/prod.exs" <<'EOC'
 import Config
 config :shop, mode: :prod
 EOC
+cat >"$proj/config/runtime.exs" <<'EOC'
+import Config
+config :shop, greeting: System.get_env("SHOP_GREETING", "hello")
+if config_env() == :prod do
+  config :shop, :runtime, env: config_env(), port: String.to_integer(System.get_env("SHOP_PORT", "4000"))
+end
+if System.get_env("SHOP_BROKEN") do
+  raise "SHOP_BROKEN is set"
+end
+EOC
 compile_mix "$proj"
 build_release "$proj" --env prod -v
 assert_contains "$(cat "$T/build.log")" "sys.config from config/config.exs (+ rel/sys.config)" "-v output"
-pass "-v names the sources of sys.config"
+assert_contains "$(cat "$T/build.log")" "config/runtime.exs shipped, read at every boot" "-v output"
+pass "-v names the sources of sys.config and runtime.exs"
 
 rel="$proj/_build/prod/rel/shop"
 vsn=$(cut -d' ' -f2 "$rel/releases/start_erl.data")
@@ -59,6 +74,32 @@ out=$(EXTRA_ENV="SHOP_DB_HOST=db.example" ctl "$dest" eval \
 	fail "eval failed: $out"
 assert_eq "$out" "{:prod, 'db.example'}" "mode and db host from eval"
 pass "eval of the unpacked release sees the configuration"
+
+# config/runtime.exs, read at every boot
+cmp "$proj/config/runtime.exs" "$dest/releases/$vsn/runtime.exs" ||
+	fail "releases/$vsn/runtime.exs is not config/runtime.exs"
+grep -q "  releases/$vsn/runtime.exs\$" "$dest/releases/$vsn/SHA256SUMS" ||
+	fail "SHA256SUMS does not list releases/$vsn/runtime.exs"
+out=$(EXTRA_ENV="SHOP_GREETING=howdy SHOP_PORT=8080" ctl "$dest" eval \
+	'{Application.get_env(:shop, :greeting), Application.get_env(:shop, :runtime), Application.get_env(:shop, :mode)}') ||
+	fail "eval with runtime.exs failed: $out"
+assert_eq "$out" '{"howdy", [env: :prod, port: 8080], :prod}' "eval: runtime.exs over config.exs, config.exs kept"
+out=$(EXTRA_ENV="SHOP_DB_HOST=db.example" ctl "$dest" eval 'Application.get_env(:shop, :db)[:host]') ||
+	fail "eval failed: $out"
+assert_eq "$out" "'db.example'" "eval: rel/sys.config's \${VAR} still rendered with runtime.exs"
+# no PostgreSQL here: the post_start hook that migrates is not for this test
+rm -rf "$dest/releases/$vsn/hooks/post_start"
+out=$(EXTRA_ENV="SHOP_GREETING=from-start" ctl "$dest" start 2>&1) || fail "start with runtime.exs failed: $out"
+out=$(ctl "$dest" rpc 'Application.get_env(:shop, :greeting)') || fail "rpc failed: $out"
+assert_eq "$out" '"from-start"' "the started node: runtime.exs read with start's environment"
+out=$(ctl "$dest" stop 2>&1) || fail "stop failed: $out"
+out=$(EXTRA_ENV="SHOP_BROKEN=1" ctl "$dest" start 2>&1)
+status=$?
+assert_eq "$status" 1 "exit status of a start whose runtime.exs raises"
+assert_contains "$out" "releases/$vsn/runtime.exs: ** (RuntimeError) SHOP_BROKEN is set" "a raising runtime.exs"
+assert_contains "$out" "cannot start: $dest/releases/$vsn/runtime.exs failed" "a raising runtime.exs"
+out=$(ctl "$dest" ping 2>&1) && fail "a node runs after runtime.exs raised: $out"
+pass "runtime.exs: shipped and listed, read by eval and start from the server's environment over config.exs, a raise stops start naming it"
 
 printf 'import Config\nconfig :shop, greeting: "unterminated\n' >"$proj/config/config.exs"
 (cd "$proj" && "$RELBUILD" --env prod) >"$T/bad.log" 2>&1

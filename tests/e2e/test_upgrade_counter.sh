@@ -251,15 +251,7 @@ pass "stop + start boots 0.4.0 (start.boot of 0.4.0, its code, step 4); release_
 # --- relbuild list and bin/counter versions agree on a hot-upgraded install -------------
 # The directory that ran 0.1.0 → 0.4.0 becomes versions/0.1.0 of an install
 # root (installed from the 0.1.0 tarball, then replaced by what ran).
-iroot="$T/root"
-out=$("$RELBUILD" install "$OUT/releases/0.1.0/counter.tar.gz" --root "$iroot" 2>&1) ||
-	fail "install 0.1.0 exited $?: $out"
-rm -rf "$iroot/versions/0.1.0" && cp -a "$rel" "$iroot/versions/0.1.0" ||
-	fail "cannot put the upgraded directory in $root/versions/0.1.0"
-out=$("$RELBUILD" list --root "$iroot" 2>&1) || fail "list exited $?: $out"
-assert_eq "$out" "* 0.1.0  verified" "relbuild list of the hot-upgraded version"
-out=$(ctl "$iroot/current" versions 2>&1) || fail "versions (install root) exited $?: $out"
-assert_eq "$out" "* 0.1.0  verified" "bin/counter versions of the hot-upgraded version"
+check_upgraded_install "$rel" "$OUT/releases/0.1.0/counter.tar.gz"
 printf '%% tampered\n' >>"$iroot/versions/0.1.0/lib/counter-0.2.0/ebin/counter.app"
 out=$("$RELBUILD" list --root "$iroot" 2>&1) || fail "list exited $?: $out"
 assert_eq "$out" "* 0.1.0  MODIFIED (1 problem)" "relbuild list after a kept file changed"

@@ -8,7 +8,8 @@
 # running root and installed with `bin/shop upgrade 0.2.0`: same OS pid,
 # the post_upgrade hook of 0.2.0 ran the new migration (its column
 # exists, schema_migrations has three rows), the node runs 0.2.0's code
-# from lib/shop-0.2.0 with its sys.config rendered from the environment.
+# from lib/shop-0.2.0 with its sys.config rendered from the environment
+# and its config/runtime.exs applied.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 
@@ -46,6 +47,12 @@ sed -i 's|^\(      post_start: rel/hooks/post_start\)$|\1\n      post_upgrade: r
 	"$proj/rel/config.yml"
 grep -q '^      post_upgrade: rel/hooks/post_upgrade$' "$proj/rel/config.yml" ||
 	fail "cannot add the post_upgrade hook to rel/config.yml"
+# and a config/runtime.exs, read when the upgrade installs 0.2.0
+mkdir -p "$proj/config"
+cat >"$proj/config/runtime.exs" <<'EOF'
+import Config
+config :shop, :sale, System.get_env("SHOP_SALE", "none")
+EOF
 # mix, like rebar3, compares mtimes to the second: start from scratch
 rm -rf "$proj/_build/prod/lib/shop"
 compile_mix "$proj"
@@ -77,7 +84,7 @@ pass "shop 0.1.0 started (pid $pid), its post_start hook applied $M1 and $M2"
 mkdir "$rel/releases/0.2.0" &&
 	cp "$OUT/releases/0.2.0/shop.tar.gz" "$OUT/releases/0.2.0/shop-0.2.0.tar.gz.sha256" \
 		"$rel/releases/0.2.0/" || fail "cannot copy the 0.2.0 tarball"
-out=$(tctl "$rel" upgrade 0.2.0 2>&1)
+out=$(EXTRA_ENV="$DB_ENV SHOP_SALE=half-price" ctl "$rel" upgrade 0.2.0 2>&1)
 st=$?
 log "$out"
 [ $st -eq 0 ] || fail "upgrade 0.2.0 exited $st: $out"
@@ -99,6 +106,12 @@ out=$(tctl "$rel" rpc 'Shop.Inventory.get("teapot")' 2>&1) || fail "rpc exited $
 assert_eq "$out" "7" "Shop.Inventory kept its state"
 out=$(tctl "$rel" rpc 'Application.get_env(:shop, :db)[:port]' 2>&1) || fail "rpc exited $?: $out"
 assert_eq "$out" "'$PG_PORT'" "the database port in the application environment after the upgrade"
+out=$(tctl "$rel" rpc 'Application.get_env(:shop, :sale)' 2>&1) || fail "rpc exited $?: $out"
+assert_eq "$out" '"half-price"' "0.2.0's runtime.exs, read with the upgrade's environment"
+# sys.config rendered in place for release_handler, the shipped one kept
+[ -f "$rel/releases/0.2.0/sys.config.src" ] || fail "no releases/0.2.0/sys.config.src after the upgrade"
+out=$("$RELBUILD" verify "$rel" 2>&1) || fail "verify of the upgraded directory exited $?: $out"
+assert_contains "$out" "kept from 0.1.0)" "verify of the upgraded directory"
 pass "upgrade 0.2.0: same pid $pid, the node runs 0.2.0 (lib/shop-0.2.0), state and rendered configuration kept"
 
 cols=$(psql_shop "SELECT column_name FROM information_schema.columns
@@ -120,15 +133,14 @@ assert_eq "$(stat -c %a "$sc")" "600" "the mode of the rendered releases/0.2.0/s
 
 # --- a restart boots 0.2.0 ------------------------------------------------------------------
 out=$(tctl "$rel" stop 2>&1) || fail "stop exited $?: $out"
-n=0
-while kill -0 "$pid" 2>/dev/null && [ $n -lt 150 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-kill -0 "$pid" 2>/dev/null && fail "the node (pid $pid) still runs after stop"
+wait_gone "$pid" || fail "the node (pid $pid) still runs after stop"
 out=$(tctl "$rel" start 2>&1) || fail "start (0.2.0) exited $?: $out"
 assert_contains "$out" "0 migration(s) applied, 3 already up" "start of 0.2.0 (its post_start hook)"
 out=$(tctl "$rel" rpc ':init.script_id()' 2>&1) || fail "rpc exited $?: $out"
 assert_eq "$out" "{'shop', '0.2.0'}" "the boot script after the restart"
 out=$(tctl "$rel" stop 2>&1) || fail "stop exited $?: $out"
 pass "stop + start boots 0.2.0; its post_start hook finds the three migrations applied"
+
+# --- relbuild list and bin/shop versions on the hot-upgraded directory ----------------------
+check_upgraded_install "$rel" "$OUT/releases/0.1.0/shop-0.1.0.tar.gz"
+pass "relbuild list and bin/shop versions: the hot-upgraded install (sys.config rendered in place) is verified"

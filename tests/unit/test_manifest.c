@@ -719,6 +719,7 @@ static void put_upgrade(const char *root)
 	static const char *const copied[] = {
 		"lib/shop-0.2.0/ebin/shop.beam", "releases/0.2.0/shop.rel",
 		"releases/0.2.0/MODES", "releases/0.2.0/SHA256SUMS",
+		"releases/0.2.0/sys.config",
 	};
 	struct rb_error err;
 
@@ -730,6 +731,7 @@ static void put_upgrade(const char *root)
 	test_put(tmpl, "releases/COOKIE", "secret", 0600);
 	test_put(tmpl, "releases/start_erl.data", "14.2 0.2.0\n", 0644);
 	test_put(tmpl, "releases/0.2.0/shop.rel", "new\n", 0644);
+	test_put(tmpl, "releases/0.2.0/sys.config", "[{shop,[{port,\"${PORT}\"}]}].\n", 0644);
 	assert_int_equal(rb_manifest_write(tmpl, "0.2.0", NULL, &err), 0);
 	for (size_t i = 0; i < sizeof(copied) / sizeof(*copied); i++) {
 		char *from = path_join(tmpl, copied[i]);
@@ -781,13 +783,44 @@ static void test_verify_dir_upgraded(void **state)
 	assert_string_equal(res.kept_from.v[0], "0.1.0");
 	rb_verify_result_release(&res);
 
+	/*
+	 * The upgrade rendered 0.2.0's sys.config in place (0600), keeping
+	 * the shipped file as sys.config.src: checked in its stead.
+	 */
+	{
+		char *p = path_join(f->root, "releases/0.2.0/sys.config");
+		char *shipped = test_slurp(p, NULL);
+
+		test_put(f->root, "releases/0.2.0/sys.config.src", shipped, 0644);
+		test_put(f->root, "releases/0.2.0/sys.config", "[{shop,[{port,\"4000\"}]}].\n", 0600);
+		free(shipped);
+		free(p);
+	}
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
+	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "releases/0.2.0/sys.config.src"));
+	rb_verify_result_release(&res);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 0);
+	rb_verify_result_release(&res);
+	/* ... but a changed template is a changed sys.config */
+	test_put(f->root, "releases/0.2.0/sys.config.src", "[].\n", 0644);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 1);
+	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
+	rb_verify_result_release(&res);
+
 	/* A kept file changed, a file nobody lists, one of 0.2.0's changed. */
 	test_put(f->root, "lib/shop-0.1.0/priv/lower.txt", "L\n", 0644);
 	test_put(f->root, "lib/shop-0.1.0/priv/planted", "x", 0644);
 	test_put(f->root, "bin/shop", "#!/bin/sh\necho other\n", 0755);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
-	assert_int_equal(res.nr_problems, 3);
+	assert_int_equal(res.nr_problems, 4);
+	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
 	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/priv/lower.txt"));
 	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/shop-0.1.0/priv/planted"));
 	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "bin/shop"));
