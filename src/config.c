@@ -410,6 +410,14 @@ static int valid_target(const char *s)
 	return 1;
 }
 
+/* Whether a release path is tmp/ or below it ("./" components aside). */
+static int under_tmp(const char *s)
+{
+	while (s[0] == '.' && s[1] == '/')
+		s += 2 + strspn(s + 2, "/");
+	return !strncmp(s, "tmp", 3) && (s[3] == '\0' || s[3] == '/');
+}
+
 /*
  * Replace ${VAR} and ${VAR:-default} (default also when VAR is empty)
  * from the process environment.  With out NULL, only check the syntax.
@@ -643,6 +651,10 @@ static int parse_target(struct parse *p, const yaml_node_t *n,
 		return error_node(p, n,
 			"%s '%s' must be a relative path inside the release",
 			what, *out);
+	if (under_tmp(*out))
+		return error_node(p, n,
+			"%s '%s' is under tmp/, the control script's scratch "
+			"directory, which no release ships", what, *out);
 	return 0;
 }
 

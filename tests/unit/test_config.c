@@ -676,6 +676,12 @@ static void test_overlays(void **state)
 	expect_error(REL "    overlays:\n      - mkdir: /var/log\n",
 		     "t.yml:5:16: 'mkdir' '/var/log' must be a relative path "
 		     "inside the release");
+	expect_error(REL "    overlays:\n      - mkdir: ./tmp/cache\n",
+		     "t.yml:5:16: 'mkdir' './tmp/cache' is under tmp/, the control "
+		     "script's scratch directory, which no release ships");
+	expect_error(REL "    overlays:\n      - copy: { from: a, to: tmp }\n",
+		     "t.yml:5:30: 'to' 'tmp' is under tmp/, the control script's "
+		     "scratch directory, which no release ships");
 }
 
 static void test_hooks_and_commands(void **state)
