@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="cmake gcc make pkg-config libarchive-dev libyaml-dev libssl-dev
 libcmocka-dev erlang-nox erlang-dev elixir rebar3 erlang-p1-pgsql postgresql
-dash busybox zstd clang"
+dash busybox zstd clang python3 devscripts"
 
 missing=""
 for p in $PACKAGES; do
