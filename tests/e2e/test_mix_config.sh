@@ -33,6 +33,9 @@ end
 if System.get_env("SHOP_BROKEN") do
   raise "SHOP_BROKEN is set"
 end
+if System.get_env("SHOP_FUN") do
+  config :shop, fun: fn -> :no_sys_config_holds_this end
+end
 EOC
 compile_mix "$proj"
 build_release "$proj" --env prod -v
@@ -99,7 +102,12 @@ assert_eq "$status" 1 "exit status of a start whose runtime.exs raises"
 assert_contains "$out" "releases/$vsn/runtime.exs: ** (RuntimeError) SHOP_BROKEN is set" "a raising runtime.exs"
 assert_contains "$out" "cannot start: $dest/releases/$vsn/runtime.exs failed" "a raising runtime.exs"
 out=$(ctl "$dest" ping 2>&1) && fail "a node runs after runtime.exs raised: $out"
-pass "runtime.exs: shipped and listed, read by eval and start from the server's environment over config.exs, a raise stops start naming it"
+out=$(EXTRA_ENV="SHOP_FUN=1" ctl "$dest" eval ':ok' 2>&1)
+status=$?
+assert_eq "$status" 1 "exit status of an eval whose runtime.exs configures a function"
+assert_contains "$out" "releases/$vsn/runtime.exs: the configuration holds values a sys.config cannot" \
+	"a runtime.exs that configures a function"
+pass "runtime.exs: shipped and listed, read by eval and start from the server's environment over config.exs; a raise, or a function as a value, stops the command naming it"
 
 printf 'import Config\nconfig :shop, greeting: "unterminated\n' >"$proj/config/config.exs"
 (cd "$proj" && "$RELBUILD" --env prod) >"$T/bad.log" 2>&1
