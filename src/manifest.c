@@ -592,7 +592,7 @@ int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
 	char *dir = NULL, *path = NULL, *text = NULL, *modes_rel = NULL;
 	int ret = -1;
 
-	if (!*vsn || strchr(vsn, '/') || !strcmp(vsn, ".") || !strcmp(vsn, "..")) {
+	if (!is_path_component(vsn)) {
 		rb_fail(err, "invalid release version '%s'", vsn);
 		goto out;
 	}
@@ -857,9 +857,8 @@ char *rb_start_erl_vsn(const char *root)
 	p = text + strcspn(text, " \t\n");
 	p += strspn(p, " \t");
 	q = p + strcspn(p, " \t\r\n");
-	if (q > p && !memchr(p, '/', (size_t)(q - p)))
-		vsn = xstrndup(p, (size_t)(q - p));
-	if (vsn && (!strcmp(vsn, ".") || !strcmp(vsn, ".."))) {
+	vsn = xstrndup(p, (size_t)(q - p));
+	if (!is_path_component(vsn)) {
 		free(vsn);
 		vsn = NULL;
 	}
@@ -882,8 +881,7 @@ static int find_dir_version(const char *root, const char *vsn, char **out,
 	int ret = -1;
 
 	if (vsn) {
-		if (!*vsn || strchr(vsn, '/') || !strcmp(vsn, ".") ||
-		    !strcmp(vsn, "..")) {
+		if (!is_path_component(vsn)) {
 			rb_fail(err, "invalid release version '%s'", vsn);
 		} else if (!has_manifest(root, vsn)) {
 			rb_fail(err, "no 'releases/%s/SHA256SUMS' in '%s'", vsn, root);

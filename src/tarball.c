@@ -341,11 +341,6 @@ void rb_tarball_release(struct rb_tarball *t)
 	rb_tarball_init(t);
 }
 
-static int valid_name(const char *s)
-{
-	return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
-}
-
 /* A hard link of from at to, or else a copy. */
 static int link_or_copy(const char *from, const char *to,
 			struct rb_error *err)
@@ -366,11 +361,11 @@ int rb_tarball_make(struct rb_tarball *out, const char *root,
 	char hex[RB_SHA256_HEX];
 	int placed = 0, ret = -1;
 
-	if (!valid_name(name)) {
+	if (!is_path_component(name)) {
 		rb_fail(err, "invalid release name '%s'", name);
 		goto out;
 	}
-	if (!valid_name(vsn)) {
+	if (!is_path_component(vsn)) {
 		rb_fail(err, "invalid release version '%s'", vsn);
 		goto out;
 	}

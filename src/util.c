@@ -215,6 +215,11 @@ char *path_join(const char *a, const char *b)
 	return xasprintf("%s/%s", a, b);
 }
 
+int is_path_component(const char *s)
+{
+	return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
 int path_exists(const char *path)
 {
 	struct stat st;

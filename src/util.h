@@ -66,6 +66,8 @@ void strvec_sort(struct strvec *sv);
 
 /* "a" + "/" + "b", without doubling the slash; caller frees. */
 char *path_join(const char *a, const char *b);
+/* s names one entry of a directory: not empty, no '/', not "." or "..". */
+int is_path_component(const char *s);
 int path_exists(const char *path);
 int is_dir(const char *path);     /* follows symlinks */
 int is_file(const char *path);    /* follows symlinks */
