@@ -630,21 +630,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* Checks of the tarball, before anything is written                   */
 
-static int parse_hex(const char *s, char out[RB_SHA256_HEX])
-{
-	for (int i = 0; i < 64; i++) {
-		char c = s[i];
-
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return -1;
-		out[i] = c;
-	}
-	out[64] = '\0';
-	return 0;
-}
-
 /* SHA-256 of a file's bytes, following symlinks (the tarball may be one). */
 static int hash_path(const char *path, char hex[RB_SHA256_HEX],
 		     struct rb_error *err)
@@ -676,7 +661,7 @@ static int check_sidecar(const char *tarball, const char *given,
 
 	base = base ? base + 1 : tarball;
 	if (given) {
-		if (strlen(given) != 64 || parse_hex(given, want) < 0) {
+		if (strlen(given) != 64 || rb_sha256_hex_parse(given, want) < 0) {
 			rb_error(err, RB_ECONFIG, "--sha256 '%s' is not 64 hex digits",
 				 given);
 			goto out;
@@ -698,7 +683,7 @@ static int check_sidecar(const char *tarball, const char *given,
 				*nl = '\0';
 			if (nl && nl > line && nl[-1] == '\r')
 				nl[-1] = '\0';
-			if (strlen(line) > 66 && parse_hex(line, want) == 0 &&
+			if (strlen(line) > 66 && rb_sha256_hex_parse(line, want) == 0 &&
 			    line[64] == ' ' && (line[65] == ' ' || line[65] == '*')) {
 				name = line + 66;
 				if (!strcmp(name, base)) {

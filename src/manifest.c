@@ -74,6 +74,19 @@ out:
 	return ret;
 }
 
+int rb_sha256_hex_parse(const char *s, char hex[RB_SHA256_HEX])
+{
+	for (int i = 0; i < 64; i++) {
+		int v = hex_value((unsigned char)s[i]);
+
+		if (v < 0)
+			return -1;
+		hex[i] = hexdigits[v];
+	}
+	hex[64] = '\0';
+	return 0;
+}
+
 int rb_sha256_fd(int fd, const char *path, char hex[RB_SHA256_HEX],
 		 struct rb_error *err)
 {
@@ -472,17 +485,6 @@ static const char *bad_manifest_path(const char *p, size_t len)
 	return NULL;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int rb_manifest_parse(struct rb_manifest *m, const char *name,
 		      const char *text, size_t len, struct rb_error *err)
 {
@@ -506,15 +508,9 @@ int rb_manifest_parse(struct rb_manifest *m, const char *name,
 				       name, lineno);
 		if (n < 67)
 			return rb_fail(err, "%s:%zu: malformed line", name, lineno);
-		for (int i = 0; i < 64; i++) {
-			int v = hexval((unsigned char)p[i]);
-
-			if (v < 0)
-				return rb_fail(err, "%s:%zu: malformed sha-256 hash",
-					       name, lineno);
-			hash[i] = hexdigits[v];
-		}
-		hash[64] = '\0';
+		if (rb_sha256_hex_parse(p, hash) < 0)
+			return rb_fail(err, "%s:%zu: malformed sha-256 hash", name,
+				       lineno);
 		if (p[64] != ' ' || (p[65] != ' ' && p[65] != '*'))
 			return rb_fail(err, "%s:%zu: malformed line, expected '<sha256>  <path>'",
 				       name, lineno);

@@ -48,6 +48,11 @@ void rb_sha256_release(struct rb_sha256 *h);
 int rb_sha256_buf(const void *data, size_t len, char hex[RB_SHA256_HEX],
 		  struct rb_error *err);
 /* SHA-256 of what is left to read from fd; path is for messages. */
+/*
+ * The 64 hex digits s starts with, in lowercase, into hex: 0, or -1
+ * when s does not start with 64 of them.
+ */
+int rb_sha256_hex_parse(const char *s, char hex[RB_SHA256_HEX]);
 int rb_sha256_fd(int fd, const char *path, char hex[RB_SHA256_HEX],
 		 struct rb_error *err);
 /* Hash a file's content (symlinks are not followed). */

@@ -416,17 +416,6 @@ static int expect(struct parser *ps, char c, const char *what)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One character as written, at the cursor (not at the end). */
 static void read_plain_char(struct parser *ps, uint32_t *cp)
 {
@@ -478,19 +467,19 @@ static int read_char(struct parser *ps, uint32_t *cp)
 			int digits = 0;
 
 			ps->p++;
-			while (hexval(peek(ps)) >= 0) {
+			while (hex_value(peek(ps)) >= 0) {
 				if (v > 0x10FFFF)
 					break;
-				v = v * 16 + (uint32_t)hexval(*ps->p++);
+				v = v * 16 + (uint32_t)hex_value(*ps->p++);
 				digits++;
 			}
 			if (!digits || peek(ps) != '}')
 				return perr_at(ps, start, "bad escape sequence");
 			ps->p++;
 		} else {
-			if (hexval(peek(ps)) < 0 || hexval(peek2(ps)) < 0)
+			if (hex_value(peek(ps)) < 0 || hex_value(peek2(ps)) < 0)
 				return perr_at(ps, start, "bad escape sequence");
-			v = (uint32_t)(hexval(ps->p[0]) * 16 + hexval(ps->p[1]));
+			v = (uint32_t)(hex_value(ps->p[0]) * 16 + hex_value(ps->p[1]));
 			ps->p += 2;
 		}
 		if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
@@ -701,7 +690,7 @@ static int read_digits(struct parser *ps, int base, struct strbuf *out)
 	int n = 0;
 
 	for (;;) {
-		int c = peek(ps), v = hexval(c);
+		int c = peek(ps), v = hex_value(c);
 
 		if (c >= 'g' && c <= 'z')
 			v = c - 'a' + 10;
@@ -714,7 +703,7 @@ static int read_digits(struct parser *ps, int base, struct strbuf *out)
 			continue;
 		}
 		if (c == '_' && n && ps->p + 1 < ps->end) {
-			int d = (unsigned char)ps->p[1], dv = hexval(d);
+			int d = (unsigned char)ps->p[1], dv = hex_value(d);
 
 			if (d >= 'g' && d <= 'z')
 				dv = d - 'a' + 10;
@@ -734,7 +723,7 @@ static int digits_value(const char *s, int base, unsigned long long *out)
 	unsigned long long v = 0;
 
 	for (; *s; s++) {
-		int d = hexval(*s);
+		int d = hex_value(*s);
 
 		if (*s >= 'g' && *s <= 'z')
 			d = *s - 'a' + 10;

@@ -72,6 +72,8 @@ int path_exists(const char *path);
 int is_dir(const char *path);     /* follows symlinks */
 int is_file(const char *path);    /* follows symlinks */
 int has_suffix(const char *s, const char *suffix);
+/* The value of the hex digit c (either case), -1 when c is none. */
+int hex_value(int c);
 int has_prefix(const char *s, const char *prefix);
 
 /* mkdir -p with mode 0755. */
