@@ -11,6 +11,7 @@
 
 #include "assemble.h"
 #include "cmd.h"
+#include "config.h"
 #include "init.h"
 #include "templates.h"
 #include "util.h"
@@ -53,7 +54,7 @@ static int parse_args(struct init_opts *o, int argc, char **argv)
 					   "unexpected argument", a);
 		}
 	}
-	if (o->name && !rb_init_valid_name(o->name))
+	if (o->name && !rb_config_valid_name(o->name))
 		return usage_error("init",
 				   "init: bad release name '%s' (letters, digits, '_' and '-', not first)",
 				   o->name);
@@ -115,7 +116,7 @@ int cmd_init(int argc, char **argv)
 			goto out;
 		}
 		app = xstrdup(o.name);
-	} else if (!rb_init_valid_name(app)) {
+	} else if (!rb_config_valid_name(app)) {
 		if (!o.name) {
 			fprintf(stderr, "relbuild: init: application name '%s' cannot name a release: give one with --name NAME\n",
 				app);

@@ -346,8 +346,7 @@ static int get_string(struct parse *p, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-/* Release and environment names end up in paths and script names. */
-static int valid_name(const char *s)
+int rb_config_valid_name(const char *s)
 {
 	if (!*s || *s == '-')
 		return 0;
@@ -933,7 +932,7 @@ static int parse_envs(struct parse *p, const yaml_node_t *v,
 		struct rb_env_config *e = &cfg->envs[cfg->nr_envs++];
 
 		settings_init(&e->settings);
-		if (!valid_name(scalar(k)))
+		if (!rb_config_valid_name(scalar(k)))
 			return error_node(p, k,
 				"invalid environment name '%s' (use letters, digits, '_' and '-')",
 				scalar(k));
@@ -959,7 +958,7 @@ static int parse_releases(struct parse *p, const yaml_node_t *v,
 			&cfg->releases[cfg->nr_releases++];
 
 		settings_init(&r->settings);
-		if (!valid_name(scalar(k)))
+		if (!rb_config_valid_name(scalar(k)))
 			return error_node(p, k,
 				"invalid release name '%s' (use letters, digits, '_' and '-')",
 				scalar(k));

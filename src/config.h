@@ -118,6 +118,12 @@ extern const char *const rb_builtin_commands[];
 extern const size_t rb_nr_builtin_commands;
 
 /*
+ * 1 when s may name a release or an environment (they end up in paths
+ * and script names): letters, digits, '_' and '-', no leading '-'.
+ */
+int rb_config_valid_name(const char *s);
+
+/*
  * Read and check a config file.  Every error is RB_ECONFIG with a
  * message "path:line:col: what is wrong".  cfg is filled on success and
  * must be released with rb_config_release() either way.

@@ -123,16 +123,6 @@ out:
 	return ret;
 }
 
-int rb_init_valid_name(const char *s)
-{
-	if (!*s || *s == '-')
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-			return 0;
-	return 1;
-}
-
 /* 1 when the text before p (from start) ends with suffix. */
 static int preceded_by(const char *start, const char *p, const char *suffix)
 {

@@ -26,9 +26,6 @@ char *rb_mix_app_name(const char *text);
 int rb_project_app_name(const struct rb_project *p, char **out,
 			struct rb_error *err);
 
-/* 1 when s may name a release: letters, digits, '_' and '-', no leading '-'. */
-int rb_init_valid_name(const char *s);
-
 /*
  * A reference file with its placeholders replaced: "myapp" where an
  * application is meant (a list item "- myapp", "from_app: myapp",

@@ -782,6 +782,19 @@ static void test_names(void **state)
 	assert_string_equal(rb_compression_name(RB_COMPRESS_ZSTD), "zstd");
 }
 
+/* The name rule init checks --name and an app name with. */
+static void test_valid_name(void **state)
+{
+	(void)state;
+	assert_true(rb_config_valid_name("shop"));
+	assert_true(rb_config_valid_name("shop-web_2"));
+	assert_false(rb_config_valid_name(""));
+	assert_false(rb_config_valid_name("-shop"));
+	assert_false(rb_config_valid_name("shop web"));
+	assert_false(rb_config_valid_name("../shop"));
+	assert_false(rb_config_valid_name("shop\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -806,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_one_line_errors),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_valid_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

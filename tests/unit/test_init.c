@@ -116,18 +116,6 @@ static void test_project_app_name(void **state)
 	assert_int_equal(remove_tree(root, &err), 0);
 }
 
-static void test_valid_name(void **state)
-{
-	(void)state;
-	assert_true(rb_init_valid_name("shop"));
-	assert_true(rb_init_valid_name("shop-web_2"));
-	assert_false(rb_init_valid_name(""));
-	assert_false(rb_init_valid_name("-shop"));
-	assert_false(rb_init_valid_name("shop web"));
-	assert_false(rb_init_valid_name("../shop"));
-	assert_false(rb_init_valid_name("shop\n"));
-}
-
 static void test_render(void **state)
 {
 	char *s;
@@ -197,7 +185,6 @@ int main(void)
 		cmocka_unit_test(test_mix_app_name),
 		cmocka_unit_test(test_mix_app_name_of_shop),
 		cmocka_unit_test(test_project_app_name),
-		cmocka_unit_test(test_valid_name),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_rendered_reference_loads),
 	};
