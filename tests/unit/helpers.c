@@ -39,6 +39,16 @@ char *test_slurp(const char *path, size_t *len)
 	return text;
 }
 
+int test_has_problem(const struct rb_verify_result *res,
+		     enum rb_problem_kind kind, const char *path)
+{
+	for (size_t i = 0; i < res->nr_problems; i++)
+		if (res->problems[i].kind == kind &&
+		    !strcmp(res->problems[i].path, path))
+			return 1;
+	return 0;
+}
+
 pid_t test_spawn(const char *cwd, char *const argv[])
 {
 	int fds[2];

@@ -8,12 +8,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "manifest.h"
+
 /* Write root/rel with content and exactly mode, making its directories. */
 void test_put(const char *root, const char *rel, const char *content,
 	      mode_t mode);
 
 /* The whole of a file (NUL-terminated; *len may be NULL); caller frees. */
 char *test_slurp(const char *path, size_t *len);
+
+/* Whether a verification found a problem of this kind at path. */
+int test_has_problem(const struct rb_verify_result *res,
+		     enum rb_problem_kind kind, const char *path);
 
 /*
  * Start argv (PATH searched) from cwd (NULL: this one) and return its

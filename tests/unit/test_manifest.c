@@ -532,16 +532,6 @@ static void test_compare(void **state)
 	rb_manifest_release(&got);
 }
 
-static int has_problem(const struct rb_verify_result *res,
-		       enum rb_problem_kind kind, const char *path)
-{
-	for (size_t i = 0; i < res->nr_problems; i++)
-		if (res->problems[i].kind == kind &&
-		    !strcmp(res->problems[i].path, path))
-			return 1;
-	return 0;
-}
-
 static void test_verify_dir(void **state)
 {
 	struct fixture *f = *state;
@@ -570,9 +560,9 @@ static void test_verify_dir(void **state)
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, "0.1.0", &res, &err), 0);
 	assert_int_equal(res.nr_problems, 3);
-	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/a/new"));
-	assert_true(has_problem(&res, RB_PROBLEM_MISSING, "lib/a/y"));
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/ebin/shop.beam"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_EXTRA, "lib/a/new"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_MISSING, "lib/a/y"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/ebin/shop.beam"));
 	rb_verify_result_release(&res);
 
 	/* No manifest at all. */
@@ -628,7 +618,7 @@ static void test_verify_dir_modes(void **state)
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
 	assert_int_equal(res.nr_problems, 1);
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.1.0/MODES"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.1.0/MODES"));
 	assert_false(res.modes);
 	rb_verify_result_release(&res);
 
@@ -690,7 +680,7 @@ static void test_verify_dir_versions(void **state)
 	assert_int_equal(rb_verify_dir(f->root, "0.1.0", &res, &err), 0);
 	assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
 	assert_int_equal(res.nr_problems, 1);
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/start_erl.data"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "releases/start_erl.data"));
 	rb_verify_result_release(&res);
 
 	/* start_erl.data names one without a manifest, or is gone. */
@@ -758,7 +748,7 @@ static void test_verify_dir_upgraded(void **state)
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
 	assert_int_equal(res.nr_problems, 1);
-	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/shop-0.2.0/ebin/shop.beam"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_EXTRA, "lib/shop-0.2.0/ebin/shop.beam"));
 	rb_verify_result_release(&res);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
@@ -798,8 +788,8 @@ static void test_verify_dir_upgraded(void **state)
 	}
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
-	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "releases/0.2.0/sys.config.src"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_EXTRA, "releases/0.2.0/sys.config.src"));
 	rb_verify_result_release(&res);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
@@ -810,7 +800,7 @@ static void test_verify_dir_upgraded(void **state)
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
 	assert_int_equal(res.nr_problems, 1);
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
 	rb_verify_result_release(&res);
 
 	/* A kept file changed, a file nobody lists, one of 0.2.0's changed. */
@@ -820,10 +810,10 @@ static void test_verify_dir_upgraded(void **state)
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_dir_opts(f->root, &upgraded, &res, &err), 0);
 	assert_int_equal(res.nr_problems, 4);
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/priv/lower.txt"));
-	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/shop-0.1.0/priv/planted"));
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "bin/shop"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "releases/0.2.0/sys.config"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/priv/lower.txt"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_EXTRA, "lib/shop-0.1.0/priv/planted"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "bin/shop"));
 	rb_verify_result_release(&res);
 }
 

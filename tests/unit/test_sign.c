@@ -320,16 +320,6 @@ static void test_openssl_cross_check(void **state)
 	free(prefix);
 }
 
-static int has_problem(const struct rb_verify_result *res,
-		       enum rb_problem_kind kind, const char *path)
-{
-	for (size_t i = 0; i < res->nr_problems; i++)
-		if (res->problems[i].kind == kind &&
-		    !strcmp(res->problems[i].path, path))
-			return 1;
-	return 0;
-}
-
 #define SIG_PATH "releases/0.1.0/SHA256SUMS.sig"
 
 /* Verify dir (or tarball when tar) with key; the signature status. */
@@ -354,9 +344,9 @@ static enum rb_sig_status check(const char *target, int tar,
 			 res.nr_problems ? res.problems[0].path : "-");
 	s = res.signature;
 	if (s == RB_SIG_MISSING || s == RB_SIG_INVALID)
-		assert_true(has_problem(&res, RB_PROBLEM_SIGNATURE, SIG_PATH));
+		assert_true(test_has_problem(&res, RB_PROBLEM_SIGNATURE, SIG_PATH));
 	else
-		assert_false(has_problem(&res, RB_PROBLEM_SIGNATURE, SIG_PATH));
+		assert_false(test_has_problem(&res, RB_PROBLEM_SIGNATURE, SIG_PATH));
 	rb_verify_result_release(&res);
 	return s;
 }
@@ -597,7 +587,7 @@ static void test_verify_upgraded_signed(void **state)
 		assert_int_equal(res.nr_problems, cases[i].nr_problems);
 		assert_int_equal(res.nr_kept, 1 - cases[i].nr_problems);
 		if (cases[i].nr_problems)
-			assert_true(has_problem(&res, RB_PROBLEM_EXTRA,
+			assert_true(test_has_problem(&res, RB_PROBLEM_EXTRA,
 						"lib/new-0.2.0/ebin/new.beam"));
 		rb_verify_result_release(&res);
 	}

@@ -442,16 +442,6 @@ static void test_unpacks_with_tar(void **state)
 	rb_tarball_release(&t);
 }
 
-static int has_problem(const struct rb_verify_result *res,
-		       enum rb_problem_kind kind, const char *path)
-{
-	for (size_t i = 0; i < res->nr_problems; i++)
-		if (res->problems[i].kind == kind &&
-		    !strcmp(res->problems[i].path, path))
-			return 1;
-	return 0;
-}
-
 static void test_verify_fresh(void **state)
 {
 	struct fixture *f = *state;
@@ -496,9 +486,9 @@ static void test_verify_tampered(void **state)
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_tarball(tampered, &res, &err), 0);
 	assert_int_equal(res.nr_problems, 3);
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/ebin/shop.beam"));
-	assert_true(has_problem(&res, RB_PROBLEM_MISSING, "lib/a/y"));
-	assert_true(has_problem(&res, RB_PROBLEM_EXTRA, "lib/a/backdoor.beam"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "lib/shop-0.1.0/ebin/shop.beam"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_MISSING, "lib/a/y"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_EXTRA, "lib/a/backdoor.beam"));
 	rb_verify_result_release(&res);
 	free(tampered);
 }
@@ -734,10 +724,10 @@ static void test_verify_hostile(void **state)
 	write_raw_tar(tar, dup);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_tarball(tar, &res, &err), 0);
-	assert_true(has_problem(&res, RB_PROBLEM_DUPLICATE, "bin/shop"));
-	assert_true(has_problem(&res, RB_PROBLEM_UNSAFE, "../escape"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_DUPLICATE, "bin/shop"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_UNSAFE, "../escape"));
 	/* The last bin/shop is the one an extraction leaves. */
-	assert_true(has_problem(&res, RB_PROBLEM_CHANGED, "bin/shop"));
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "bin/shop"));
 	assert_int_equal(res.nr_problems, 3);
 	rb_verify_result_release(&res);
 
