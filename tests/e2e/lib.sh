@@ -36,17 +36,21 @@ pass() { log "ok: $*"; }
 # Remember a release root whose node may be started, to stop it later.
 track_release() { STARTED_RELEASES="$STARTED_RELEASES $1"; }
 
+# kill_node PID: a node the test started, asked to stop (SIGTERM), then
+# killed a second later if it has not.
+kill_node() {
+	kill "$1" 2>/dev/null
+	sleep 1
+	kill -9 "$1" 2>/dev/null
+}
+
 stop_everything() {
 	for root in $STARTED_RELEASES; do
 		name=$(ls "$root/bin" 2>/dev/null | grep -v '^nodetool$' | head -n 1)
 		[ -n "$name" ] || continue
 		pid=$(env -i PATH=/usr/bin:/bin HOME="$HOME" ERL_EPMD_PORT="$ERL_EPMD_PORT" \
 			"$root/bin/$name" pid 2>/dev/null) || pid=""
-		if [ -n "$pid" ]; then
-			kill "$pid" 2>/dev/null
-			sleep 1
-			kill -9 "$pid" 2>/dev/null
-		fi
+		[ -z "$pid" ] || kill_node "$pid"
 	done
 	# epmd refuses -kill while a node is still registered: a node just
 	# killed may take a moment to go, so try for a while.

@@ -24,9 +24,7 @@ stop_installed() {
 	for v in "$DIR"/versions/*; do
 		[ -x "$v/bin/shop" ] || continue
 		pid=$(CTL_TIMEOUT=30 tctl "$v" pid 2>/dev/null) || continue
-		kill "$pid" 2>/dev/null
-		sleep 1
-		kill -9 "$pid" 2>/dev/null
+		kill_node "$pid"
 	done
 	return 0
 }

@@ -32,9 +32,7 @@ stop_named() {
 	printf '%s\n' "$NAMED_NODES" | while read -r r node; do
 		[ -n "$r" ] || continue
 		p=$(EXTRA_ENV="RELEASE_NODE=$node" CTL_TIMEOUT=30 ctl "$r" pid 2>/dev/null) || continue
-		kill "$p" 2>/dev/null
-		sleep 1
-		kill -9 "$p" 2>/dev/null
+		kill_node "$p"
 	done
 	return 0
 }
