@@ -1,13 +1,15 @@
 #!/bin/sh
 # Install what relbuild needs on Debian 12 (as root), then build it into
-# build/.  Safe to run again: it installs only what is missing.
+# build/ (the default build type, warnings as errors: this is the
+# developers' and CI's build).  Safe to run again: it installs only what is
+# missing.
 set -eu
 
 cd "$(dirname "$0")/.."
 
 PACKAGES="cmake gcc make pkg-config libarchive-dev libyaml-dev libssl-dev
-libcmocka-dev erlang-nox erlang-dev elixir rebar3 erlang-p1-pgsql postgresql
-dash busybox zstd clang python3 devscripts"
+libcmocka-dev erlang-nox erlang-dev elixir rebar3 erlang-p1-pgsql erlang-p1-utils postgresql
+dash busybox zstd clang python3 devscripts erlang-yaws"
 
 missing=""
 for p in $PACKAGES; do
@@ -25,5 +27,5 @@ if [ -n "$missing" ]; then
 	apt-get install -y -q --no-install-recommends $missing
 fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRELBUILD_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"

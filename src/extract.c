@@ -459,27 +459,23 @@ static int listed_entry(struct extract *x, const char *path,
 	return refuse(x, "not listed in the manifest");
 }
 
-static void set_mtime(struct archive_entry *e, int fd, int parent,
-		      const char *leaf)
+/*
+ * The times futimens()/utimensat() should set for entry e (atime left
+ * alone); 0 when the entry has no mtime.  A time the file system cannot
+ * hold is not worth refusing the release over: callers ignore the
+ * result of the call and the time is left as it is.
+ */
+static int entry_times(struct archive_entry *e, struct timespec ts[2])
 {
-	struct timespec ts[2];
-
 	if (!archive_entry_mtime_is_set(e))
-		return;
+		return 0;
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
 	ts[1].tv_sec = archive_entry_mtime(e);
 	ts[1].tv_nsec = archive_entry_mtime_nsec(e);
 	if (ts[1].tv_nsec < 0 || ts[1].tv_nsec > 999999999)
 		ts[1].tv_nsec = 0;
-	/*
-	 * A time the file system cannot hold is not worth refusing the
-	 * release over: the time is left as it is.
-	 */
-	if (fd >= 0)
-		(void)futimens(fd, ts);
-	else
-		(void)utimensat(parent, leaf, ts, AT_SYMLINK_NOFOLLOW);
+	return 1;
 }
 
 static int extract_file(struct extract *x, struct archive_entry *e,
@@ -493,6 +489,7 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 	uint64_t written = 0;
 	int parent, fd = -1, ret = -1, hashing = x->opts->manifest != NULL;
 	mode_t mode = file_mode(archive_entry_perm(e));
+	struct timespec ts[2];
 	struct node *n;
 
 	if (!archive_entry_size_is_set(e) || size < 0)
@@ -562,7 +559,8 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 		refuse_errno(x, "cannot set the mode of '%s'", path);
 		goto out;
 	}
-	set_mtime(e, fd, -1, NULL);
+	if (entry_times(e, ts))
+		(void)futimens(fd, ts);
 	if (x->opts->fsync && fsync(fd) < 0) {
 		refuse_errno(x, "cannot write '%s'", path);
 		goto out;
@@ -690,6 +688,7 @@ static int extract_symlink(struct extract *x, struct archive_entry *e,
 {
 	const char *target = archive_entry_symlink(e);
 	const char *why;
+	struct timespec ts[2];
 	char *resolved;
 	int parent, r;
 
@@ -712,7 +711,8 @@ static int extract_symlink(struct extract *x, struct archive_entry *e,
 		return refuse_errno(x, "cannot create symlink '%s'", path);
 	}
 	table_add(&x->seen, path, K_SYMLINK);
-	set_mtime(e, -1, parent, leaf_of(path));
+	if (entry_times(e, ts))
+		(void)utimensat(parent, leaf_of(path), ts, AT_SYMLINK_NOFOLLOW);
 	return 0;
 }
 
