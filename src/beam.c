@@ -413,12 +413,60 @@ int rb_beam_read_info(const struct rb_beam *beam, struct rb_beam_info *info,
 	return 0;
 }
 
+static void imports_clear(struct rb_beam_info *info)
+{
+	free(info->imports);
+	info->imports = NULL;
+	info->imports_nr = info->imports_alloc = 0;
+}
+
 void rb_beam_info_release(struct rb_beam_info *info)
 {
 	strvec_clear(&info->atoms);
 	free(info->exports);
 	info->exports = NULL;
 	info->exports_nr = info->exports_alloc = 0;
+	imports_clear(info);
+}
+
+/* ImpT: <count:32>, then <module atom:32> <function atom:32> <arity:32> each. */
+int rb_beam_read_imports(const struct rb_beam *beam, struct rb_beam_info *info,
+			 struct rb_error *err)
+{
+	const struct rb_beam_chunk *c = rb_beam_find(beam, "ImpT");
+	const unsigned char *p;
+	size_t i, nr;
+
+	imports_clear(info);
+	if (!c)
+		return rb_fail(err, "no import table (ImpT chunk)");
+	p = beam->data + c->offset;
+	if (c->size < 4)
+		return rb_fail(err, "truncated ImpT chunk");
+	nr = get_be32(p);
+	p += 4;
+	if (nr > (c->size - 4) / 12)
+		return rb_fail(err, "truncated ImpT chunk (%zu imports)", nr);
+	for (i = 0; i < nr; i++, p += 12) {
+		struct rb_beam_import *im;
+		uint32_t mod = get_be32(p), fun = get_be32(p + 4);
+
+		if (mod < 1 || mod > info->atoms.nr ||
+		    fun < 1 || fun > info->atoms.nr) {
+			rb_fail(err, "import %zu names atom %u of %zu", i + 1,
+				(unsigned)(mod < 1 || mod > info->atoms.nr ? mod : fun),
+				info->atoms.nr);
+			imports_clear(info);
+			return -1;
+		}
+		ALLOC_GROW(info->imports, info->imports_nr + 1,
+			   info->imports_alloc);
+		im = &info->imports[info->imports_nr++];
+		im->module = info->atoms.v[mod - 1];
+		im->function = info->atoms.v[fun - 1];
+		im->arity = get_be32(p + 8);
+	}
+	return 0;
 }
 
 const char *rb_beam_info_module(const struct rb_beam_info *info)

@@ -41,17 +41,30 @@ struct rb_beam_export {
 };
 
 /*
- * The atom and export tables of a module.  atoms.v[0] is atom 1, the
- * module's own name.  Filled by rb_beam_read_info(); free with
- * rb_beam_info_release().
+ * One entry of the import table (ImpT): a function of another module
+ * (or of this one, called as M:F) that the code calls by name.
+ */
+struct rb_beam_import {
+	const char *module;   /* both point into the atom table */
+	const char *function;
+	unsigned arity;
+};
+
+/*
+ * The atom, export and import tables of a module.  atoms.v[0] is atom
+ * 1, the module's own name.  Filled by rb_beam_read_info() and
+ * rb_beam_read_imports(); free with rb_beam_info_release().
  */
 struct rb_beam_info {
 	struct strvec atoms;
 	struct rb_beam_export *exports;
 	size_t exports_nr;
 	size_t exports_alloc;
+	struct rb_beam_import *imports;
+	size_t imports_nr;
+	size_t imports_alloc;
 };
-#define RB_BEAM_INFO_INIT { STRVEC_INIT, NULL, 0, 0 }
+#define RB_BEAM_INFO_INIT { STRVEC_INIT, NULL, 0, 0, NULL, 0, 0 }
 
 /*
  * The chunks mix release and relbuild keep when stripping, in the order
@@ -114,6 +127,15 @@ int rb_beam_same_code(const void *a, size_t alen, const void *b, size_t blen,
 int rb_beam_read_info(const struct rb_beam *beam, struct rb_beam_info *info,
 		      struct rb_error *err);
 void rb_beam_info_release(struct rb_beam_info *info);
+
+/*
+ * Read the import table (ImpT) into info->imports, in the module's
+ * order; info must hold the beam's atoms (rb_beam_read_info()).  A beam
+ * without ImpT or naming an atom it lacks is an error (imports is then
+ * empty).
+ */
+int rb_beam_read_imports(const struct rb_beam *beam, struct rb_beam_info *info,
+			 struct rb_error *err);
 
 /* The module name (atom 1), or NULL when the atom table is empty. */
 const char *rb_beam_info_module(const struct rb_beam_info *info);

@@ -10,6 +10,7 @@
 #include "tarball.h"
 #include "assemble.h"
 #include "cmd.h"
+#include "cmd_opt.h"
 #include "cmd_project.h"
 #include "config.h"
 #include "manifest.h"
@@ -18,6 +19,7 @@
 #include "sign.h"
 #include "upgrade.h"
 #include "util.h"
+#include "xref.h"
 
 struct build_opts {
 	const char *config;  /* --config, default rel/config.yml */
@@ -30,6 +32,7 @@ struct build_opts {
 	int dev;             /* --dev */
 	int verbose;         /* -v, --verbose */
 	int quiet;           /* -q, --quiet */
+	int strict;          /* --strict: undefined_calls: error */
 };
 
 static void build_usage(FILE *f)
@@ -44,6 +47,8 @@ static void build_usage(FILE *f)
 	      "  --upgrade          add appups and a relup to upgrade from an earlier release\n"
 	      "  --upfrom OLD       that release: a version in the output directory, or a\n"
 	      "                     tarball (default: the newest other version; implies --upgrade)\n"
+	      "  --strict           fail on calls into modules the release lacks\n"
+	      "                     (undefined_calls: error)\n"
 	      "  -v, --verbose      list applications and migrations\n"
 	      "  -q, --quiet        print nothing but errors\n", f);
 }
@@ -74,6 +79,8 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 			o->verbose = 1;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
 			o->quiet = 1;
+		else if (!strcmp(a, "--strict"))
+			o->strict = 1;
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
 			return 1;
 		else if (!strncmp(a, "--env=", 6))
@@ -127,6 +134,179 @@ static struct rb_app_ref *root_apps(const struct rb_plan *plan,
 	}
 	*nr = n;
 	return refs;
+}
+
+/* "a, b, c and 2 more WHATs": the first few of list, each quoted with q. */
+static void add_list(struct strbuf *sb, const struct strvec *list,
+		     const char *q, const char *what)
+{
+	enum { SHOWN = 3 };
+
+	for (size_t i = 0; i < list->nr && i < SHOWN; i++)
+		sb_addf(sb, "%s%s%s%s", i ? ", " : "", q, list->v[i], q);
+	if (list->nr > SHOWN)
+		sb_addf(sb, " and %zu more %s%s", list->nr - SHOWN, what,
+			list->nr - SHOWN > 1 ? "s" : "");
+}
+
+static int same_provider(const struct rb_xref_finding *a,
+			 const struct rb_xref_finding *b)
+{
+	return !strcmp(a->app, b->app) &&
+	       (a->provider && b->provider ? !strcmp(a->provider, b->provider)
+					   : a->provider == b->provider);
+}
+
+/*
+ * The findings of one application whose modules one other application
+ * has (or none has), starting at res->v[at], as one message:
+ * "application 'gen': gen_srv calls compile:file/2, but module 'compile'
+ * is in application 'compiler', which the release does not include".
+ * Empty when an earlier message covered res->v[at].
+ */
+static void describe_group(struct strbuf *sb, const struct rb_xref_result *res,
+			   size_t at)
+{
+	const struct rb_xref_finding *first = &res->v[at];
+	struct strvec callers = STRVEC_INIT, funs = STRVEC_INIT;
+	struct strvec mods = STRVEC_INIT;
+
+	for (size_t i = 0; i < at; i++)
+		if (same_provider(&res->v[i], first))
+			return;
+	for (size_t i = at; i < res->nr; i++) {
+		const struct rb_xref_finding *f = &res->v[i];
+
+		if (!same_provider(f, first))
+			continue;
+		strvec_push(&mods, f->module);
+		for (size_t j = 0; j < f->nr; j++) {
+			char *fun = xasprintf("%s:%s", f->module,
+					      f->calls[j].function);
+
+			if (!strvec_contains(&callers, f->calls[j].caller))
+				strvec_push(&callers, f->calls[j].caller);
+			if (!strvec_contains(&funs, fun))
+				strvec_push(&funs, fun);
+			free(fun);
+		}
+	}
+	strvec_sort(&callers);
+	strvec_sort(&funs);
+	sb_addf(sb, "application '%s': ", first->app);
+	add_list(sb, &callers, "", "module");
+	sb_adds(sb, callers.nr > 1 ? " call " : " calls ");
+	add_list(sb, &funs, "", "function");
+	if (first->provider) {
+		sb_addf(sb, ", but module%s ", mods.nr > 1 ? "s" : "");
+		add_list(sb, &mods, "'", "module");
+		sb_addf(sb, " %s in application '%s', which the release does not include",
+			mods.nr > 1 ? "are" : "is", first->provider);
+	} else {
+		sb_addf(sb, ", but no application has module%s ",
+			mods.nr > 1 ? "s" : "");
+		add_list(sb, &mods, "'", "module");
+	}
+	strvec_clear(&callers);
+	strvec_clear(&funs);
+	strvec_clear(&mods);
+}
+
+/* "relbuild: PREFIXmsg": msg names modules read from beams, sanitized. */
+static void say(const char *prefix, const char *msg)
+{
+	fprintf(stderr, "relbuild: %s", prefix);
+	print_sanitized(stderr, msg);
+	fputc('\n', stderr);
+}
+
+/*
+ * Calls from the release's applications into modules it does not have
+ * (xref.h): warnings, or with --strict or undefined_calls: error, a
+ * failed build before anything is written.
+ */
+static int check_undefined_calls(const struct project *p,
+				 const struct rb_app_list *apps,
+				 const struct build_opts *o,
+				 struct rb_error *err)
+{
+	static const char *const generated[] = { "relbuild_ctl", NULL };
+	struct rb_xref_input in = {
+		.release = apps, .index = &p->index, .otp_root = p->rt.otp_root,
+		.otp_release = p->rt.otp_release, .elixir_lib = p->rt.elixir_lib,
+		.generated = generated, .ignored = &p->plan.no_warn_undefined,
+	};
+	struct rb_xref_result res;
+	int fatal = o->strict || p->plan.undefined_calls == RB_UNDEFINED_ERROR;
+	struct strvec providers = STRVEC_INIT; /* for the hint */
+	int ret = -1;
+
+	if (p->plan.undefined_calls == RB_UNDEFINED_IGNORE && !o->strict)
+		return 0;
+	rb_xref_result_init(&res);
+	if (rb_xref_check(&in, &res, err) < 0)
+		goto out;
+	if (o->verbose) {
+		printf("checked %zu beams of", res.beams);
+		for (size_t i = 0; i < res.checked.nr; i++)
+			printf(" %s", res.checked.v[i]);
+		printf(" for calls into modules the release lacks\n");
+		for (size_t i = 0; i < res.unreadable.nr; i++)
+			printf("note: not checked: %s\n", res.unreadable.v[i]);
+	}
+	fflush(stdout); /* the verbose lines first, then the warnings */
+	for (size_t i = 0; i < res.nr; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		const char *app = res.v[i].provider;
+
+		describe_group(&sb, &res, i);
+		if (sb.len)
+			say(fatal ? "" : "warning: ", sb_str(&sb));
+		sb_release(&sb);
+		if (app && !strvec_contains(&providers, app))
+			strvec_push(&providers, app);
+	}
+	if (providers.nr) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strvec_sort(&providers);
+		sb_addf(&sb, "to ship %s, add ", providers.nr > 1 ? "them" : "it");
+		for (size_t i = 0; i < providers.nr; i++)
+			sb_addf(&sb, "%s'- %s: load'", i ? ", " : "",
+				providers.v[i]);
+		sb_addf(&sb, " to the release's 'applications' in '%s', or list %s in the calling application's .app",
+			o->config, providers.nr > 1 ? "them" : "it");
+		say("hint: ", sb_str(&sb));
+		sb_release(&sb);
+	}
+	if (res.nr) {
+		struct strvec mods = STRVEC_INIT;
+		struct strbuf sb = STRBUF_INIT;
+
+		for (size_t i = 0; i < res.nr; i++)
+			if (!strvec_contains(&mods, res.v[i].module))
+				strvec_push(&mods, res.v[i].module);
+		strvec_sort(&mods);
+		sb_adds(&sb, "if those calls are never made, 'no_warn_undefined: [");
+		for (size_t i = 0; i < mods.nr; i++)
+			sb_addf(&sb, "%s%s", i ? ", " : "", mods.v[i]);
+		sb_addf(&sb, "]' silences them%s",
+			fatal ? "" : "; 'undefined_calls: ignore' skips the check");
+		say("hint: ", sb_str(&sb));
+		sb_release(&sb);
+		strvec_clear(&mods);
+	}
+	if (res.nr && fatal) {
+		ret = rb_fail(err, "release '%s' calls modules it does not have (%s): nothing was built",
+			      p->plan.release,
+			      o->strict ? "--strict" : "undefined_calls: error");
+		goto out;
+	}
+	ret = 0;
+out:
+	strvec_clear(&providers);
+	rb_xref_result_release(&res);
+	return ret;
 }
 
 int cmd_build(int argc, char **argv)
@@ -185,6 +365,8 @@ int cmd_build(int argc, char **argv)
 		goto fail;
 	if (!plan->version)
 		plan->version = xstrdup(vsn);
+	if (check_undefined_calls(&p, &apps, &o, &err) < 0)
+		goto fail;
 
 	for (size_t i = 0; i < apps.nr; i++) {
 		struct rb_migration_list migs;
@@ -194,10 +376,17 @@ int cmd_build(int argc, char **argv)
 			rb_migration_list_release(&migs);
 			goto fail;
 		}
-		if (o.verbose)
+		if (o.verbose) {
 			for (size_t j = 0; j < migs.nr; j++)
-				printf("migration %s %s %s\n", apps.v[i].name,
-				       migs.v[j].version, migs.v[j].name);
+				printf("migration %s %s %s %s\n", apps.v[i].name,
+				       migs.v[j].version, migs.v[j].name,
+				       migs.v[j].rel);
+			/* Ecto skips them too: worth a note, not a failed build. */
+			for (size_t j = 0; j < migs.nr_skipped; j++)
+				printf("note: %s: '" RB_MIGRATIONS_DIR "/%s' is not a migration: %s\n",
+				       apps.v[i].name, migs.skipped[j].rel,
+				       migs.skipped[j].why);
+		}
 		rb_migration_list_release(&migs);
 	}
 	if (o.verbose)

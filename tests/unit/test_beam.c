@@ -424,6 +424,96 @@ static void test_exports_elixir(void **state)
 	free(path);
 }
 
+/* Our import table, "M:F/A" per entry, sorted as beam_lib sorts it. */
+static void imports_text(const struct rb_beam_info *info, struct strbuf *sb)
+{
+	struct strvec lines = STRVEC_INIT;
+
+	for (size_t i = 0; i < info->imports_nr; i++)
+		strvec_pushf(&lines, "%s:%s/%u\n", info->imports[i].module,
+			     info->imports[i].function, info->imports[i].arity);
+	strvec_sort(&lines);
+	for (size_t i = 0; i < lines.nr; i++)
+		sb_adds(sb, lines.v[i]);
+	strvec_clear(&lines);
+}
+
+/* The import table, as beam_lib:chunks(Beam, [imports]) reads it. */
+static void test_imports(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_beam b = RB_BEAM_INIT;
+	struct rb_beam_info info = RB_BEAM_INFO_INIT;
+	struct strbuf ours = STRBUF_INIT, ref = STRBUF_INIT;
+	struct rb_error err;
+	const char *argv[] = { "erl", "-noshell", "-eval",
+		"{ok, {_, [{imports, I}]}} = beam_lib:chunks(\"m.beam\", [imports]),"
+		"[io:format(\"~s:~s/~b~n\", [M, F, A]) || {M, F, A} <- I],"
+		"halt().", NULL };
+	char *path;
+
+	need_erl(f);
+	path = tpath(f, "m.beam");
+	assert_int_equal(rb_beam_load(&b, path, &err), 0);
+	assert_int_equal(rb_beam_read_info(&b, &info, &err), 0);
+	assert_int_equal(rb_beam_read_imports(&b, &info, &err), 0);
+	imports_text(&info, &ours);
+	assert_non_null(strstr(sb_str(&ours), "gen_server:start_link/4\n"));
+	assert_non_null(strstr(sb_str(&ours), "gen_server:call/2\n"));
+	assert_non_null(strstr(sb_str(&ours), "erlang:get_module_info/1\n"));
+	assert_int_equal(run_capture(argv, f->tmp, &ref, &err), 0);
+	assert_string_equal(sb_str(&ours), sb_str(&ref));
+
+	/* read again: replaced, not appended */
+	assert_int_equal(rb_beam_read_imports(&b, &info, &err), 0);
+	sb_reset(&ours);
+	imports_text(&info, &ours);
+	assert_string_equal(sb_str(&ours), sb_str(&ref));
+	rb_beam_info_release(&info);
+	assert_null(info.imports);
+	rb_beam_release(&b);
+	free(path);
+
+	/* the table survives stripping */
+	path = tpath(f, "stripped/m.beam");
+	if (is_file(path)) {
+		assert_int_equal(rb_beam_load(&b, path, &err), 0);
+		assert_int_equal(rb_beam_read_info(&b, &info, &err), 0);
+		assert_int_equal(rb_beam_read_imports(&b, &info, &err), 0);
+		sb_reset(&ours);
+		imports_text(&info, &ours);
+		assert_string_equal(sb_str(&ours), sb_str(&ref));
+		rb_beam_info_release(&info);
+		rb_beam_release(&b);
+	}
+	free(path);
+	sb_release(&ours);
+	sb_release(&ref);
+}
+
+/* Elixir calls into the elixir application show in ImpT as Erlang atoms. */
+static void test_imports_elixir(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_beam b = RB_BEAM_INIT;
+	struct rb_beam_info info = RB_BEAM_INFO_INIT;
+	struct strbuf ours = STRBUF_INIT;
+	struct rb_error err;
+	char *path;
+
+	need_ex(f);
+	path = tpath(f, "Elixir.Ex.beam");
+	assert_int_equal(rb_beam_load(&b, path, &err), 0);
+	assert_int_equal(rb_beam_read_info(&b, &info, &err), 0);
+	assert_int_equal(rb_beam_read_imports(&b, &info, &err), 0);
+	imports_text(&info, &ours);
+	assert_non_null(strstr(sb_str(&ours), "erlang:get_module_info/"));
+	rb_beam_info_release(&info);
+	rb_beam_release(&b);
+	sb_release(&ours);
+	free(path);
+}
+
 /* Append a chunk to a hand-made beam (header size fixed by finish()). */
 static void chunk(struct strbuf *sb, const char *id, const void *data,
 		  size_t len, int pad)
@@ -508,6 +598,74 @@ static void test_synthetic(void **state)
 	assert_null(out);
 	assert_int_equal(err.code, RB_ECONFIG);
 	sb_release(&sb);
+}
+
+/* Hand-made import tables: what a well-formed one holds, and bad ones. */
+static void test_imports_synthetic(void **state)
+{
+	static const unsigned char atoms[] = {
+		0, 0, 0, 4, 1, 'm', 7, 'c', 'o', 'm', 'p', 'i', 'l', 'e',
+		4, 'f', 'i', 'l', 'e', 1, 'x' };
+	static const unsigned char expt[] = { 0, 0, 0, 0 };
+	/* compile:file/2, m:x/0 */
+	static const unsigned char impt[] = {
+		0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 2,
+		0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 0 };
+	/* the function names atom 5 of 4 */
+	static const unsigned char bad_atom[] = {
+		0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 2 };
+	/* two entries announced, one there */
+	static const unsigned char short_impt[] = {
+		0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 2 };
+	static const struct { const void *data; size_t len; const char *what; } bad[] = {
+		{ bad_atom, sizeof(bad_atom), "atom 5 of 4" },
+		{ short_impt, sizeof(short_impt), "truncated ImpT" },
+		{ "\0\0", 2, "truncated ImpT" },
+		{ NULL, 0, "no import table" },
+	};
+	struct strbuf sb = STRBUF_INIT;
+	struct rb_beam b = RB_BEAM_INIT;
+	struct rb_beam_info info = RB_BEAM_INFO_INIT;
+	struct rb_error err;
+
+	(void)state;
+	start(&sb);
+	chunk(&sb, "Atom", atoms, sizeof(atoms), 1);
+	chunk(&sb, "ExpT", expt, sizeof(expt), 1);
+	chunk(&sb, "ImpT", impt, sizeof(impt), 0);
+	finish(&sb);
+	assert_int_equal(rb_beam_parse(&b, sb.buf, sb.len, &err), 0);
+	assert_int_equal(rb_beam_read_info(&b, &info, &err), 0);
+	assert_int_equal(rb_beam_read_imports(&b, &info, &err), 0);
+	assert_int_equal(info.imports_nr, 2);
+	assert_string_equal(info.imports[0].module, "compile");
+	assert_string_equal(info.imports[0].function, "file");
+	assert_int_equal(info.imports[0].arity, 2);
+	assert_string_equal(info.imports[1].module, "m");
+	assert_string_equal(info.imports[1].function, "x");
+	assert_int_equal(info.imports[1].arity, 0);
+	rb_beam_info_release(&info);
+	rb_beam_release(&b);
+	sb_release(&sb);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		start(&sb);
+		chunk(&sb, "Atom", atoms, sizeof(atoms), 1);
+		chunk(&sb, "ExpT", expt, sizeof(expt), 1);
+		if (bad[i].data)
+			chunk(&sb, "ImpT", bad[i].data, bad[i].len, 1);
+		finish(&sb);
+		assert_int_equal(rb_beam_parse(&b, sb.buf, sb.len, &err), 0);
+		assert_int_equal(rb_beam_read_info(&b, &info, &err), 0);
+		assert_int_equal(rb_beam_read_imports(&b, &info, &err), -1);
+		if (!strstr(err.msg, bad[i].what))
+			fail_msg("'%s' does not mention '%s'", err.msg, bad[i].what);
+		assert_int_equal(info.imports_nr, 0);
+		assert_null(info.imports);
+		rb_beam_info_release(&info);
+		rb_beam_release(&b);
+		sb_release(&sb);
+	}
 }
 
 /* OTP 28 writes AtU8 with a negative count and compact lengths. */
@@ -693,8 +851,10 @@ static void test_corrupt(void **state)
 		buf[at] ^= (unsigned char)(1u << (seed % 8));
 		cut = i % 3 ? len : (seed >> 4) % (len + 1);
 		if (rb_beam_parse(&b, buf, cut, &err) == 0) {
-			if (rb_beam_read_info(&b, &info, &err) == 0)
+			if (rb_beam_read_info(&b, &info, &err) == 0) {
+				rb_beam_read_imports(&b, &info, &err);
 				rb_beam_info_release(&info);
+			}
 		} else {
 			bad++;
 		}
@@ -718,7 +878,10 @@ int main(void)
 		cmocka_unit_test(test_strip_elixir_matches_mix),
 		cmocka_unit_test(test_exports),
 		cmocka_unit_test(test_exports_elixir),
+		cmocka_unit_test(test_imports),
+		cmocka_unit_test(test_imports_elixir),
 		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_imports_synthetic),
 		cmocka_unit_test(test_compact_atoms),
 		cmocka_unit_test(test_compressed),
 		cmocka_unit_test(test_compressed_real),
