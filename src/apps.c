@@ -415,52 +415,72 @@ static char *absolute(const char *path)
 	return xasprintf("%s/%.*s", cwd, (int)n, path);
 }
 
-/* The applications of one lib directory, appended to found. */
+/*
+ * The application in dir, called name, added to found (the highest
+ * version wins); an unreadable .app is remembered in bad_names.
+ */
+static void add_app(const char *dir, const char *name,
+		    struct rb_app_list *found, struct strvec *bad_names,
+		    struct strvec *bad_errors)
+{
+	struct rb_app app;
+	struct rb_error app_err = { 0 };
+	long at;
+
+	rb_app_init(&app);
+	if (rb_app_read(&app, dir, name, &app_err) < 0) {
+		rb_app_release(&app);
+		if (!strvec_contains(bad_names, name)) {
+			strvec_push(bad_names, name);
+			strvec_push(bad_errors, app_err.msg);
+		}
+		return;
+	}
+	at = list_index(found, name);
+	if (at < 0) {
+		*list_add(found) = app;
+	} else if (rb_vsn_cmp(app.vsn, found->v[at].vsn) > 0) {
+		rb_app_release(&found->v[at]);
+		found->v[at] = app;
+	} else {
+		rb_app_release(&app);
+	}
+}
+
+/*
+ * The applications of one lib directory, appended to found.  A lib
+ * directory that is itself an application directory (an erlang.mk
+ * project's root, a lib_dirs entry such as /usr/lib/yaws-2.1.1) is that
+ * one application.
+ */
 static int scan_lib_dir(const char *lib, struct rb_app_list *found,
 			struct strvec *bad_names, struct strvec *bad_errors,
 			struct rb_error *err)
 {
 	struct strvec entries = STRVEC_INIT;
-	char *abs = NULL;
+	char *abs = NULL, *name;
 	int ret = -1;
 
 	if (!is_dir(lib))
 		return 0;
+	abs = absolute(lib);
+	name = find_app_name(abs, strrchr(abs, '/') ? strrchr(abs, '/') + 1 : abs);
+	if (name) {
+		add_app(abs, name, found, bad_names, bad_errors);
+		free(name);
+		ret = 0;
+		goto out;
+	}
 	if (list_dir(lib, &entries, err) < 0)
 		goto out;
-	abs = absolute(lib);
 	for (size_t i = 0; i < entries.nr; i++) {
-		char *dir = path_join(abs, entries.v[i]), *name;
-		struct rb_app app;
-		struct rb_error app_err = { 0 };
-		long at;
+		char *dir = path_join(abs, entries.v[i]);
 
-		if (entries.v[i][0] == '.' || !is_dir(dir) ||
-		    !(name = find_app_name(dir, entries.v[i]))) {
-			free(dir);
-			continue;
-		}
-		rb_app_init(&app);
-		if (rb_app_read(&app, dir, name, &app_err) < 0) {
-			rb_app_release(&app);
-			if (!strvec_contains(bad_names, name)) {
-				strvec_push(bad_names, name);
-				strvec_push(bad_errors, app_err.msg);
-			}
+		if (entries.v[i][0] != '.' && is_dir(dir) &&
+		    (name = find_app_name(dir, entries.v[i]))) {
+			add_app(dir, name, found, bad_names, bad_errors);
 			free(name);
-			free(dir);
-			continue;
 		}
-		at = list_index(found, name);
-		if (at < 0) {
-			*list_add(found) = app;
-		} else if (rb_vsn_cmp(app.vsn, found->v[at].vsn) > 0) {
-			rb_app_release(&found->v[at]);
-			found->v[at] = app;
-		} else {
-			rb_app_release(&app);
-		}
-		free(name);
 		free(dir);
 	}
 	ret = 0;

@@ -3,29 +3,10 @@
 
 #include "config.h"
 #include "error.h"
+#include "project.h"
 #include "runtime.h"
 
 struct rb_app_list;
-
-/* What kind of project relbuild runs in. */
-enum rb_project_kind {
-	RB_PROJECT_MIX,    /* mix.exs */
-	RB_PROJECT_REBAR3, /* rebar.config */
-};
-
-struct rb_project {
-	char *root;         /* absolute project directory */
-	enum rb_project_kind kind;
-	char *build_lib;    /* _build/<env>/lib (or rebar3's default profile) */
-};
-
-/* Look at dir (absolute) and find its kind and build directory for env. */
-int rb_project_detect(struct rb_project *p, const char *dir, const char *env,
-		      struct rb_error *err);
-void rb_project_release(struct rb_project *p);
-/* The command that compiles the project, for error messages. */
-const char *rb_project_compile_hint(const struct rb_project *p,
-				    const char *env);
 
 /* An assembled release directory. */
 struct rb_assembly {

@@ -128,8 +128,10 @@ int cmd_appup(int argc, char **argv)
 		goto fail;
 	app = rb_app_index_find(&p.index, o.app);
 	if (!app) {
-		rb_fail(&err, "application '%s' not found (looked in '%s' and the runtime); run '%s' first",
-			o.app, p.proj.build_lib, rb_project_compile_hint(&p.proj, p.plan.env));
+		const char *hint = rb_project_compile_hint(&p.proj, p.plan.env);
+
+		rb_fail(&err, "application '%s' not found (looked in the project, lib_dirs and the runtime)%s%s%s",
+			o.app, hint ? "; run '" : "", hint ? hint : "", hint ? "' first" : "");
 		goto fail;
 	}
 	if (!(vsn = project_version(&p, NULL, o.config, &err)))

@@ -3,6 +3,7 @@
  * configuration (rel/ of relbuild's source, embedded in the binary) into
  * the project in the current directory, named after its application.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,16 @@ struct init_opts {
 static const char init_usage[] =
 	"usage: relbuild init [--name NAME] [--force]\n"
 	"\n"
-	"Write a release configuration into the mix or rebar3 project in the\n"
-	"current directory: rel/config.yml, rel/vm.args, rel/sys.config, an\n"
-	"example post_start hook (rel/hooks/post_start/) and an example command\n"
-	"(rel/commands/migrate.sh).  Existing files are not overwritten.\n"
+	"Write a release configuration into the mix, rebar3 or erlang.mk project\n"
+	"in the current directory: rel/config.yml, rel/vm.args, rel/sys.config,\n"
+	"rel/env.sh, an example post_start hook (rel/hooks/post_start/) and an\n"
+	"example command (rel/commands/migrate.sh); in a mix project also\n"
+	"lib/<app>/release_tasks.ex, unless it exists.  Existing files are not\n"
+	"overwritten.\n"
 	"\n"
 	"  --name NAME   the release name (default: the project's application,\n"
-	"                from mix.exs or src/<app>.app.src)\n"
+	"                from mix.exs, src/<app>.app.src or ebin/<app>.app; for\n"
+	"                an umbrella, the project directory's name)\n"
 	"  --force       overwrite files that exist\n";
 
 static int parse_args(struct init_opts *o, int argc, char **argv)
@@ -84,14 +88,104 @@ static int write_one(const char *root, const char *rel_path, const char *text,
 	return ret;
 }
 
+/*
+ * The file init writes for a reference file name: in a mix project the
+ * hook and command examples speak Elixir.
+ */
+static const struct rb_template *reference(const struct rb_template *t,
+					   const struct rb_project *proj)
+{
+	static const char *const elixir[][2] = {
+		{ "rel/commands/migrate.sh", "elixir_migrate.sh" },
+		{ "rel/hooks/post_start/10-example.sh", "elixir_post_start.sh" },
+	};
+
+	if (proj->kind != RB_PROJECT_MIX)
+		return t;
+	for (size_t i = 0; i < sizeof(elixir) / sizeof(*elixir); i++)
+		if (!strcmp(t->name, elixir[i][0]))
+			return rb_template_find(elixir[i][1]);
+	return t;
+}
+
+/*
+ * The Elixir module prefix of the mix project in dir (its mix.exs), else
+ * app camelized.
+ */
+static char *module_prefix(const char *dir, const char *app)
+{
+	char *path = path_join(dir, "mix.exs"), *text = NULL, *mod = NULL;
+
+	if (read_file(path, &text, NULL, NULL) == 0)
+		mod = rb_mix_module(text);
+	free(path);
+	free(text);
+	if (!mod) {
+		struct strbuf sb = STRBUF_INIT;
+		int up = 1;
+
+		for (const char *c = app; *c; c++) {
+			if (*c == '_') {
+				up = 1;
+				continue;
+			}
+			sb_addc(&sb, up ? (char)toupper((unsigned char)*c) : *c);
+			up = 0;
+		}
+		mod = sb_detach(&sb);
+	}
+	return mod;
+}
+
+/*
+ * Where a mix project's release tasks module goes: the project's lib/,
+ * or in an umbrella the first application's (apps/<app>/, found by its
+ * mix.exs).  The caller frees *dir.
+ */
+static char *tasks_dir(const struct rb_project *proj, const char *app)
+{
+	struct strvec dirs = STRVEC_INIT;
+	char *apps = path_join(proj->root, "apps"), *found = NULL;
+
+	if (!proj->umbrella) {
+		free(apps);
+		return xstrdup(proj->root);
+	}
+	if (list_dir(apps, &dirs, NULL) == 0) {
+		for (size_t i = 0; i < dirs.nr && !found; i++) {
+			char *mix = xasprintf("%s/%s/mix.exs", apps, dirs.v[i]);
+			char *text = NULL, *name = NULL;
+
+			if (read_file(mix, &text, NULL, NULL) == 0 &&
+			    (name = rb_mix_app_name(text)) && !strcmp(name, app))
+				found = xasprintf("%s/%s", apps, dirs.v[i]);
+			free(name);
+			free(text);
+			free(mix);
+		}
+	}
+	strvec_clear(&dirs);
+	free(apps);
+	return found;
+}
+
+/* A release name for an umbrella: its directory's name. */
+static char *dir_release_name(const char *root)
+{
+	const char *base = strrchr(root, '/');
+
+	return xstrdup(base && base[1] ? base + 1 : root);
+}
+
 int cmd_init(int argc, char **argv)
 {
 	struct init_opts o = { NULL, 0 };
 	struct rb_error err = { 0, "" };
 	struct rb_project proj;
+	struct strvec apps = STRVEC_INIT;
+	struct rb_init_names names;
 	char cwd[PATH_MAX];
-	char *app = NULL;
-	const char *release;
+	char *release = NULL, *module = NULL, *app_dir = NULL;
 	int existing = 0, ret = 1, r;
 
 	memset(&proj, 0, sizeof(proj));
@@ -108,22 +202,38 @@ int cmd_init(int argc, char **argv)
 		fprintf(stderr, "relbuild: init: %s\n", err.msg);
 		goto out;
 	}
-	/* The application is still listed when --name renames the release. */
-	if (rb_project_app_name(&proj, &app, &err) < 0) {
+	/* The applications are still listed when --name renames the release. */
+	if (rb_project_apps(&proj, &apps, &err) < 0) {
 		if (!o.name) {
 			fprintf(stderr, "relbuild: init: %s: give the release name with --name NAME\n",
 				err.msg);
 			goto out;
 		}
-		app = xstrdup(o.name);
-	} else if (!rb_config_valid_name(app)) {
-		if (!o.name) {
-			fprintf(stderr, "relbuild: init: application name '%s' cannot name a release: give one with --name NAME\n",
-				app);
-			goto out;
-		}
+		strvec_clear(&apps);
+		strvec_push(&apps, o.name);
 	}
-	release = o.name ? o.name : app;
+	if (o.name)
+		release = xstrdup(o.name);
+	else if (proj.umbrella || apps.nr > 1)
+		release = dir_release_name(cwd);
+	else
+		release = xstrdup(apps.v[0]);
+	if (!rb_config_valid_name(release)) {
+		fprintf(stderr, "relbuild: init: '%s' cannot name a release: give one with --name NAME\n",
+			release);
+		goto out;
+	}
+	if (apps.nr > 1) {
+		printf("found %s umbrella with %zu applications under apps/:",
+		       proj.kind == RB_PROJECT_MIX ? "a mix" : "a rebar3", apps.nr);
+		for (size_t i = 0; i < apps.nr; i++)
+			printf(" %s", apps.v[i]);
+		printf("\n");
+	}
+	if (proj.kind == RB_PROJECT_MIX && (app_dir = tasks_dir(&proj, apps.v[0])))
+		module = module_prefix(app_dir, apps.v[0]);
+	names = (struct rb_init_names){ release, (const char *const *)apps.v,
+					apps.nr, module };
 
 	/* Check every file first: refuse before writing anything. */
 	for (const struct rb_template *t = rb_templates; t->name; t++) {
@@ -148,7 +258,7 @@ int cmd_init(int argc, char **argv)
 
 		if (!has_prefix(t->name, "rel/"))
 			continue;
-		text = rb_init_render(t->data, release, app);
+		text = rb_init_render(reference(t, &proj)->data, &names);
 		r = write_one(cwd, t->name, text, &err);
 		free(text);
 		if (r < 0) {
@@ -157,11 +267,48 @@ int cmd_init(int argc, char **argv)
 		}
 		printf("wrote %s\n", t->name);
 	}
-	printf("release '%s' (application '%s'): build it with 'relbuild --env prod'\n",
-	       release, app);
+	/*
+	 * The release tasks module the Elixir hook and command call, unless
+	 * the project has it: never overwritten, not even with --force, for
+	 * it is the project's code.
+	 */
+	if (app_dir) {
+		/* in the module, "myapp" is the application, not the release */
+		struct rb_init_names in_app = { apps.v[0], names.apps, 1, module };
+		char *rel = xasprintf("lib/%s/release_tasks.ex", apps.v[0]);
+		char *path = path_join(app_dir, rel);
+
+		if (!path_exists(path)) {
+			char *text = rb_init_render(rb_template_find("release_tasks.ex")->data,
+						    &in_app);
+
+			r = write_one(app_dir, rel, text, &err);
+			free(text);
+			if (r < 0)
+				fprintf(stderr, "relbuild: init: %s\n", err.msg);
+			else
+				printf("wrote %s%s%s (%s.ReleaseTasks: migrate/0, rollback/2, seed/0)\n",
+				       proj.umbrella ? app_dir + strlen(cwd) + 1 : "",
+				       proj.umbrella ? "/" : "", rel, module);
+		}
+		free(path);
+		free(rel);
+		if (r < 0)
+			goto out;
+	}
+	if (apps.nr > 1)
+		printf("release '%s' (applications", release);
+	else
+		printf("release '%s' (application", release);
+	for (size_t i = 0; i < apps.nr; i++)
+		printf("%s'%s'", i ? ", " : " ", apps.v[i]);
+	printf("): build it with 'relbuild --env prod'\n");
 	ret = 0;
 out:
-	free(app);
+	free(release);
+	free(module);
+	free(app_dir);
+	strvec_clear(&apps);
 	rb_project_release(&proj);
 	return ret;
 }

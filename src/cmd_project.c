@@ -5,22 +5,45 @@
  */
 #include "cmd_project.h"
 
+#include <glob.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * A lib_dirs entry, relative to the project root, with shell wildcards
+ * expanded (Debian's /usr/lib/yaws-*): each match is a directory of
+ * applications or one application directory.  A pattern that matches
+ * nothing is kept as it is, to be named where applications were looked
+ * for.
+ */
+static void push_lib_dir(struct project *p, const char *entry)
+{
+	char *path = entry[0] == '/' ? xstrdup(entry) :
+		     path_join(p->proj.root, entry);
+	glob_t g;
+
+	if (!strpbrk(path, "*?[")) {
+		strvec_push(&p->dirs, path);
+	} else {
+		if (glob(path, 0, NULL, &g) == 0)
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				strvec_push(&p->dirs, g.gl_pathv[i]);
+		else
+			strvec_push(&p->dirs, path);
+		globfree(&g);
+	}
+	free(path);
+}
+
 /* The application directories, in the order a name is looked up. */
 static void search_dirs(struct project *p)
 {
-	strvec_push(&p->dirs, p->proj.build_lib);
-	for (size_t i = 0; i < p->plan.lib_dirs.nr; i++) {
-		if (p->plan.lib_dirs.v[i][0] == '/')
-			strvec_push(&p->dirs, p->plan.lib_dirs.v[i]);
-		else
-			strvec_pushf(&p->dirs, "%s/%s", p->proj.root,
-				     p->plan.lib_dirs.v[i]);
-	}
+	for (size_t i = 0; i < p->proj.lib_dirs.nr; i++)
+		strvec_push(&p->dirs, p->proj.lib_dirs.v[i]);
+	for (size_t i = 0; i < p->plan.lib_dirs.nr; i++)
+		push_lib_dir(p, p->plan.lib_dirs.v[i]);
 	if (p->rt.elixir_lib)
 		strvec_push(&p->dirs, p->rt.elixir_lib);
 	strvec_pushf(&p->dirs, "%s/lib", p->rt.otp_root);
@@ -41,10 +64,8 @@ int project_open(struct project *p, const char *config, const char *release,
 	    rb_runtime_find(&p->rt, p->plan.erts_path,
 			    p->proj.kind == RB_PROJECT_MIX, err) < 0)
 		return -1;
-	if (!is_dir(p->proj.build_lib))
-		return rb_fail(err, "'%s' does not exist: the project has not been compiled; run '%s' first",
-			       p->proj.build_lib,
-			       rb_project_compile_hint(&p->proj, p->plan.env));
+	if (!rb_project_compiled(&p->proj, p->plan.env, err))
+		return -1;
 	search_dirs(p);
 	return rb_apps_discover(&p->index, &p->dirs, err);
 }

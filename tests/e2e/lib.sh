@@ -187,3 +187,23 @@ assert_contains() {
 	*) fail "$3: expected to find '$2' in: $1" ;;
 	esac
 }
+
+# unpack_and_run TARBALL DEST EXPR WANT: unpack TARBALL into the empty
+# directory DEST, start the release, check that rpc EXPR prints WANT,
+# stop it and wait until it no longer answers.
+unpack_and_run() {
+	mkdir "$2" || fail "mkdir $2"
+	tar -xzf "$1" -C "$2" || fail "tar cannot unpack $1"
+	track_release "$2"
+	out=$(ctl "$2" start 2>&1) || fail "bin/$(release_name "$2") start exited $?: $out"
+	out=$(ctl "$2" rpc "$3" 2>&1) || fail "rpc '$3' exited $?: $out"
+	assert_eq "$out" "$4" "rpc '$3'"
+	out=$(ctl "$2" stop 2>&1) || fail "stop exited $?: $out"
+	n=0
+	while ctl "$2" ping >/dev/null 2>&1 && [ $n -lt 50 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	ctl "$2" ping >/dev/null 2>&1 && fail "$2 still answers after stop"
+	return 0
+}

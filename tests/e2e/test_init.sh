@@ -31,7 +31,7 @@ boot_release() {
 	return 0
 }
 
-written="rel/commands/migrate.sh rel/config.yml rel/hooks/post_start/10-example.sh rel/sys.config rel/vm.args"
+written="rel/commands/migrate.sh rel/config.yml rel/env.sh rel/hooks/post_start/10-example.sh rel/sys.config rel/vm.args"
 
 ### counter (rebar3): init, build, boot
 proj="$T/counter"
@@ -104,8 +104,9 @@ assert_contains "$err" "bad release name '../x'" "init's error for a bad --name"
 mkdir "$T/empty"
 init_in "$T/empty"
 [ $rc -ne 0 ] || fail "init succeeded outside a project"
-assert_contains "$err" "is neither a mix project (mix.exs) nor a rebar3 project (rebar.config)" \
+assert_contains "$err" "no mix.exs, rebar.config or erlang.mk here" \
 	"init's error outside a project"
+assert_contains "$err" "--name" "init's error outside a project"
 [ -e "$T/empty/rel" ] && fail "init wrote rel/ outside a project"
 pass "init outside a project fails: $err"
 
@@ -120,14 +121,44 @@ init_in "$T/noname" --name noname
 grep -q '^      - noname ' "$T/noname/rel/config.yml" || fail "--name without an app: noname is not listed"
 pass "a mix project without app: needs --name"
 
-### shop (mix): init, build, boot (no hooks need the database)
+### shop (mix): init, build, boot (no hooks need the database); its own
+### release tasks module is kept
 proj="$T/shop"
 copy_example shop "$proj"
 rm -rf "$proj/rel"
+tasks_before=$(sha256sum <"$proj/lib/shop/release_tasks.ex")
 init_in "$proj"
 [ $rc -eq 0 ] || fail "init in shop exited $rc: $err"
 assert_contains "$out" "release 'shop'" "init's output in shop"
+case "$out" in *release_tasks.ex*) fail "init wrote a release tasks module over shop's: $out" ;; esac
+assert_eq "$(sha256sum <"$proj/lib/shop/release_tasks.ex")" "$tasks_before" "shop's release_tasks.ex after init"
 compile_mix "$proj"
 build_release "$proj" --env prod
 boot_release "$proj/_build/prod/rel/shop"
 pass "shop: the release from init's configuration builds, starts, answers pong and stops"
+
+### a new mix project: Elixir examples and a release tasks module
+proj="$T/hello_web"
+(cd "$T" && mix new hello_web --sup >/dev/null 2>&1) || fail "mix new hello_web failed"
+init_in "$proj"
+[ $rc -eq 0 ] || fail "init in hello_web exited $rc: $err"
+assert_contains "$out" "wrote lib/hello_web/release_tasks.ex (HelloWeb.ReleaseTasks: migrate/0, rollback/2, seed/0)" \
+	"init's output in a new mix project"
+grep -q 'rpc "Elixir.HelloWeb.ReleaseTasks.migrate"' "$proj/rel/hooks/post_start/10-example.sh" ||
+	fail "the post_start example is not Elixir: $(cat "$proj/rel/hooks/post_start/10-example.sh")"
+grep -q 'command Elixir.HelloWeb.ReleaseTasks seed' "$proj/rel/commands/migrate.sh" ||
+	fail "the migrate command does not run the release tasks: $(cat "$proj/rel/commands/migrate.sh")"
+grep -rq "hello_web_release:\|myapp\|MyApp" "$proj/rel" "$proj/lib/hello_web/release_tasks.ex" &&
+	fail "Erlang examples or placeholders left: $(grep -r "hello_web_release:\|myapp\|MyApp" "$proj/rel" "$proj/lib")"
+grep -q '@app :hello_web' "$proj/lib/hello_web/release_tasks.ex" || fail "release_tasks.ex: no @app :hello_web"
+compile_mix "$proj"
+grep -q "warning" "$T/compile.log" && fail "the release tasks module compiles with warnings: $(cat "$T/compile.log")"
+build_release "$proj" --env prod
+grep -q "warning" "$T/build.log" && fail "relbuild warned: $(cat "$T/build.log")"
+root="$proj/_build/prod/rel/hello_web"
+boot_release "$root"
+got=$(ctl "$root" migrate 2>&1) || fail "bin/hello_web migrate failed: $got"
+assert_contains "$got" "Loading hello_web.." "bin/hello_web migrate"
+assert_contains "$got" "hello_web: no Ecto repos" "bin/hello_web migrate"
+assert_contains "$got" "Success!" "bin/hello_web migrate"
+pass "a new mix project: Elixir examples, a release tasks module that compiles cleanly and runs"

@@ -262,6 +262,32 @@ static void test_lib_dir_paths(void **state)
 	strvec_clear(&dirs);
 }
 
+/*
+ * A lib directory that is itself an application directory (an erlang.mk
+ * project's root, /usr/lib/yaws-2.1.1) is that one application, and its
+ * other subdirectories (deps/, apps/) are not scanned through it.
+ */
+static void test_discover_app_dir(void **state)
+{
+	struct fixture *f = *state;
+	struct strvec dirs = STRVEC_INIT;
+	char *p;
+
+	make_app(f->root, "hello", "hello", "1.2.0", "[]", NULL, NULL);
+	make_app(f->root, "hello/deps/greet", "greet", "0.3.0", "[]", NULL, NULL);
+	make_app(f->root, "yaws-2.1.1", "yaws", "2.1.1", "[]", NULL, NULL);
+	strvec_pushf(&dirs, "%s/hello", f->root);
+	strvec_pushf(&dirs, "%s/yaws-2.1.1", f->root);
+	assert_int_equal(rb_apps_discover(&f->idx, &dirs, &f->err), 0);
+	assert_int_equal(f->idx.apps.nr, 2);
+	p = xasprintf("%s/hello", f->root);
+	assert_string_equal(rb_app_index_find(&f->idx, "hello")->dir, p);
+	free(p);
+	assert_string_equal(rb_app_index_find(&f->idx, "yaws")->vsn, "2.1.1");
+	assert_null(rb_app_index_find(&f->idx, "greet"));
+	strvec_clear(&dirs);
+}
+
 static void test_missing_lib_dir(void **state)
 {
 	struct fixture *f = *state;
@@ -615,6 +641,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_discover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discover_app_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_lib_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lib_dir_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closure_order, setup, teardown),

@@ -69,6 +69,22 @@ static char *path_unlink(const char *root, const char *rel)
 	return path;
 }
 
+/* rb_project_apps for a project that is about one application. */
+static int rb_project_app_name(const struct rb_project *p, char **name,
+			       struct rb_error *err)
+{
+	struct strvec apps = STRVEC_INIT;
+	int ret = rb_project_apps(p, &apps, err);
+
+	*name = NULL;
+	if (!ret) {
+		assert_int_equal(apps.nr, 1);
+		*name = xstrdup(apps.v[0]);
+	}
+	strvec_clear(&apps);
+	return ret;
+}
+
 static void test_project_app_name(void **state)
 {
 	char root[] = "/tmp/relbuild-test-init.XXXXXX";
@@ -84,6 +100,17 @@ static void test_project_app_name(void **state)
 
 	assert_int_equal(rb_project_app_name(&p, &name, &err), -1);
 	assert_string_equal(err.msg, "no src/ directory to find the application's .app.src in");
+	/* apps/ without src/: a rebar3 umbrella, which has no apps either */
+	test_put(root, "apps/README", "", 0644);
+	assert_int_equal(rb_project_app_name(&p, &name, &err), -1);
+	assert_string_equal(err.msg, "no applications under apps/");
+	free(path_unlink(root, "apps/README"));
+	{
+		char *apps = path_join(root, "apps");
+
+		assert_int_equal(rmdir(apps), 0);
+		free(apps);
+	}
 	test_put(root, "src/counter.erl", "-module(counter).\n", 0644);
 	assert_int_equal(rb_project_app_name(&p, &name, &err), -1);
 	assert_string_equal(err.msg, "no src/<app>.app.src");
@@ -116,8 +143,13 @@ static void test_project_app_name(void **state)
 	assert_int_equal(remove_tree(root, &err), 0);
 }
 
+static const char *const shop_apps[] = { "shop" };
+static const struct rb_init_names shop_web = { "shop-web", shop_apps, 1, "ShopWeb" };
+
 static void test_render(void **state)
 {
+	static const char *const umbrella_apps[] = { "a", "b_c" };
+	const struct rb_init_names umbrella = { "x", umbrella_apps, 2, "X" };
 	char *s;
 
 	(void)state;
@@ -128,7 +160,7 @@ static void test_render(void **state)
 			   "    applications: # default: [myapp]\n"
 			   "      - myapp\n"
 			   "%% {myapp, []}\n",
-			   "shop-web", "shop");
+			   &shop_web);
 	assert_string_equal(s, "default_release: shop-web\n"
 			       "cookie: ${SHOP_WEB_COOKIE}\n"
 			       "releases:\n  shop-web:\n"
@@ -137,6 +169,40 @@ static void test_render(void **state)
 			       "      - shop\n"
 			       "%% {shop, []}\n");
 	free(s);
+
+	/* an umbrella: one list item an application; MyApp is the module */
+	s = rb_init_render("releases:\n  myapp:\n"
+			   "    applications:\n"
+			   "      - myapp                 # no start type: permanent\n"
+			   "      - runtime_tools: load\n"
+			   "# bin/myapp rpc \"Elixir.MyApp.ReleaseTasks.migrate\"\n"
+			   "      - myapp",
+			   &umbrella);
+	assert_string_equal(s, "releases:\n  x:\n"
+			       "    applications:\n"
+			       "      - a                 # no start type: permanent\n"
+			       "      - b_c\n"
+			       "      - runtime_tools: load\n"
+			       "# bin/x rpc \"Elixir.X.ReleaseTasks.migrate\"\n"
+			       "      - a\n"
+			       "      - b_c\n");
+	free(s);
+}
+
+static void test_mix_module(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = rb_mix_module("defmodule Shop.MixProject do\n");
+	assert_string_equal(s, "Shop");
+	free(s);
+	s = rb_mix_module("defmodule MyCo.Web.MixProject do\n");
+	assert_string_equal(s, "MyCo.Web");
+	free(s);
+	assert_null(rb_mix_module("defmodule shop.MixProject do\n"));
+	assert_null(rb_mix_module("defmodule Shop.Project do\n"));
+	assert_null(rb_mix_module(""));
 }
 
 /* The embedded reference, rendered, is a configuration that loads. */
@@ -155,7 +221,7 @@ static void test_rendered_reference_loads(void **state)
 	assert_non_null(rb_template_find("rel/sys.config"));
 	assert_non_null(rb_template_find("rel/commands/migrate.sh"));
 	assert_non_null(mkdtemp(dir));
-	text = rb_init_render(t->data, "shop-web", "shop");
+	text = rb_init_render(t->data, &shop_web);
 	assert_null(strstr(text, "myapp"));
 	assert_null(strstr(text, "MYAPP"));
 	test_put(dir, "rel/config.yml", text, 0644);
@@ -186,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_mix_app_name_of_shop),
 		cmocka_unit_test(test_project_app_name),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_mix_module),
 		cmocka_unit_test(test_rendered_reference_loads),
 	};
 
