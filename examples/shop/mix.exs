@@ -24,14 +24,15 @@ defmodule Shop.MixProject do
   end
 
   # Only used by `mix release` (tests/e2e/test_shop_rel_matches_mix.sh
-  # compares its .rel with relbuild's).  The start types mirror
-  # rel/config.yml; the test passes --path so mix's release never lands in
-  # _build/prod/rel/shop, where relbuild writes.
+  # compares its .rel and its tarball's size with relbuild's).  The start
+  # types mirror rel/config.yml; the test passes --path so mix's release
+  # never lands in _build/prod/rel/shop, where relbuild writes.
   defp releases do
     [
       shop: [
         include_executables_for: [:unix],
-        applications: [p1_pgsql: :permanent, runtime_tools: :load]
+        applications: [p1_pgsql: :permanent, runtime_tools: :load, crypto: :load, ssl: :load],
+        steps: [:assemble, :tar]
       ]
     ]
   end

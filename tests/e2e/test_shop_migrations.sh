@@ -4,7 +4,8 @@
 # from a post_start hook (rel/hooks/post_start/migrate.sh, which calls
 # `nodetool ping` and `bin/shop rpc Elixir.Shop.ReleaseTasks.migrate`) and
 # from a custom command (`bin/shop migrate` → `bin/shop command
-# Elixir.Shop.ReleaseTasks seed`), against a PostgreSQL cluster of the
+# Elixir.Shop.ReleaseTasks seed`, the seeds' seed/0 as written, starting
+# with `:ok = Application.load(:shop)`), against a PostgreSQL cluster of the
 # test's own.  Then a release with a broken migration: start fails, names
 # the hook and its status, the failed migration leaves nothing behind, and
 # the node is stopped again.
@@ -86,7 +87,10 @@ before=$(psql_shop "SELECT version, inserted_at FROM schema_migrations ORDER BY 
 out=$(tctl "$rel" migrate 2>&1)
 st=$?
 [ $st -eq 0 ] || fail "bin/shop migrate exited $st: $out"
+assert_contains "$out" "Loading shop.." "migrate's output (the seeds' seed/0, whose Application.load(:shop) must return :ok)"
+assert_contains "$out" "Running migrations for shop" "migrate's output"
 assert_contains "$out" "0 migration(s) applied, 2 already up" "migrate's output"
+assert_contains "$out" "Running seed script.." "migrate's output (priv/repo/seeds.exs)"
 assert_contains "$out" "Success!" "migrate's output (seed/0 ran to its end)"
 after=$(psql_shop "SELECT version, inserted_at FROM schema_migrations ORDER BY 1")
 assert_eq "$after" "$before" "schema_migrations after bin/shop migrate"
@@ -102,15 +106,19 @@ assert_eq "$(psql_shop "SELECT version, inserted_at FROM schema_migrations ORDER
 assert_eq "$(psql_shop "SELECT count(*) FROM products")" "2" "products after a second seeding"
 
 # --- rpc and eval print their results --------------------------------------
-out=$(tctl "$rel" rpc 'Shop.ReleaseTasks.migrations()' 2>&1) || fail "rpc EXPR failed: $out"
-assert_eq "$out" "[$M1, $M2]" "rpc 'Shop.ReleaseTasks.migrations()'"
-out=$(tctl "$rel" rpc Elixir.Shop.ReleaseTasks migrations 2>&1) || fail "rpc MOD FUN failed: $out"
-assert_eq "$out" "[$M1, $M2]" "rpc Elixir.Shop.ReleaseTasks migrations"
+out=$(tctl "$rel" rpc 'Shop.Migrator.migrations(:shop)' 2>&1) || fail "rpc EXPR failed: $out"
+assert_eq "$out" "[$M1, $M2]" "rpc 'Shop.Migrator.migrations(:shop)'"
+out=$(tctl "$rel" rpc Elixir.Shop.Migrator migrations shop 2>&1) || fail "rpc MOD FUN failed: $out"
+assert_eq "$out" "[$M1, $M2]" "rpc Elixir.Shop.Migrator migrations shop"
 out=$(tctl "$rel" rpc 'Shop.Inventory.put("teapot", 3); Shop.Inventory.get("teapot")' 2>&1) ||
 	fail "rpc with state failed: $out"
 assert_eq "$out" "3" "rpc on the running node's Shop.Inventory"
 out=$(tctl "$rel" eval '1 + 2' 2>&1) || fail "eval failed: $out"
 assert_eq "$out" "3" "eval '1 + 2'"
+# as in mix release: eval's node has every code path and nothing but
+# kernel and stdlib loaded, so the seeds' `:ok = Application.load(:myapp)` holds
+out=$(tctl "$rel" eval 'Application.load(:shop)' 2>&1) || fail "eval failed: $out"
+assert_eq "$out" ":ok" "eval 'Application.load(:shop)'"
 pass "rpc (EXPR and MOD FUN) and eval print their results"
 
 # --- stop --------------------------------------------------------------------

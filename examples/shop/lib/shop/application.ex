@@ -2,11 +2,12 @@ defmodule Shop.Application do
   @moduledoc false
   use Application
 
-  # The app never touches the database at startup, so a release boots
-  # without PostgreSQL; migrations run from a hook or `bin/shop migrate`.
+  # Shop.Repo connects on first use, so a release boots without
+  # PostgreSQL; migrations run from a hook or `bin/shop migrate`.
   @impl true
   def start(_type, _args) do
     children = [
+      Shop.Repo,
       Shop.Inventory
     ]
 
