@@ -1102,6 +1102,30 @@ static void use_sys_config_template(struct rb_manifest *found, const char *vsn)
 	free(cfg);
 }
 
+/*
+ * releases/COOKIE that the manifest does not list was made on the server
+ * (the control script makes one at first need when the release ships
+ * none): like releases/RELEASES it belongs to the runtime.  One that the
+ * manifest lists was shipped and is checked like any file.
+ */
+static void drop_runtime_cookie(struct rb_manifest *found,
+				const struct rb_manifest *expected)
+{
+	static const char cookie[] = "releases/COOKIE";
+
+	if (rb_manifest_find(expected, cookie))
+		return;
+	for (size_t i = 0; i < found->nr; i++) {
+		if (strcmp(found->v[i].path, cookie))
+			continue;
+		free(found->v[i].path);
+		memmove(&found->v[i], &found->v[i + 1],
+			(found->nr - i - 1) * sizeof(*found->v));
+		found->nr--;
+		return;
+	}
+}
+
 int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 		       struct rb_verify_result *res, struct rb_error *err)
 {
@@ -1131,6 +1155,7 @@ int rb_verify_dir_opts(const char *root, const struct rb_verify_opts *opts,
 	ex.vsn = vsn;
 	if (hash_tree(&found, root, &ex, res, err) < 0)
 		goto out;
+	drop_runtime_cookie(&found, &expected);
 	if (opts && opts->upgraded)
 		use_sys_config_template(&found, vsn);
 	rb_manifest_compare(&expected, &found, res);

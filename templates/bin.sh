@@ -46,6 +46,23 @@ RELEASE_VSN="${RELEASE_VSN:-$START_VSN}"
 REL_VSN_DIR="$RELEASE_ROOT/releases/$RELEASE_VSN"
 [ -d "$REL_VSN_DIR" ] || fail "no such release version: $RELEASE_VSN"
 
+# releases/VSN/env.sh (env_sh: in the config), as mix release's env.sh:
+# sourced before anything below reads the environment, for every command,
+# with RELEASE_COMMAND (the command as typed), RELEASE_ROOT, RELEASE_NAME
+# and RELEASE_VSN set, so that it may decide RELEASE_NODE,
+# RELEASE_DISTRIBUTION, RELEASE_COOKIE… at run time.  The node run_erl
+# starts for "start" (run_erl_daemon) inherits the environment of that
+# start, env.sh's exports included: it does not source env.sh again.
+if [ "${1:-}" != run_erl_daemon ]; then
+	RELEASE_COMMAND="${1:-help}"
+	export RELEASE_ROOT RELEASE_NAME RELEASE_VSN RELEASE_COMMAND
+	if [ -f "$REL_VSN_DIR/env.sh" ]; then
+		set +u
+		. "$REL_VSN_DIR/env.sh"
+		set -u
+	fi
+fi
+
 RELEASE_DISTRIBUTION="${RELEASE_DISTRIBUTION:-name}"
 case "$RELEASE_DISTRIBUTION" in
 name) RELEASE_NODE="${RELEASE_NODE:-$RELEASE_NAME@127.0.0.1}" ;;
@@ -53,11 +70,8 @@ sname) RELEASE_NODE="${RELEASE_NODE:-$RELEASE_NAME}" ;;
 none) RELEASE_NODE="${RELEASE_NODE:-}" ;;
 *) usage_fail "RELEASE_DISTRIBUTION must be name, sname or none, not '$RELEASE_DISTRIBUTION'" ;;
 esac
-if [ -z "${RELEASE_COOKIE:-}" ]; then
-	[ -r "$RELEASE_ROOT/releases/COOKIE" ] ||
-		fail "no cookie: set RELEASE_COOKIE or create $RELEASE_ROOT/releases/COOKIE"
-	RELEASE_COOKIE=$(cat "$RELEASE_ROOT/releases/COOKIE")
-fi
+# RELEASE_COOKIE: set by need_cookie when a command needs it
+RELEASE_COOKIE="${RELEASE_COOKIE:-}"
 # Installed by "relbuild install" (ROOT/versions/<name>, beside
 # ROOT/shared): what outlives a version goes to ROOT/shared.
 INSTALL_ROOT=""
@@ -77,6 +91,13 @@ else
 fi
 RELEASE_START_TIMEOUT="${RELEASE_START_TIMEOUT:-60}"
 PID_FILE="$RELEASE_TMP/$RELEASE_NAME.pid"
+# where a cookie made on this server lives when the release ships none:
+# beside every version of an install root, else in the release's releases/
+if [ -n "$INSTALL_ROOT" ]; then
+	COOKIE_HOME="$INSTALL_ROOT/shared"
+else
+	COOKIE_HOME="$RELEASE_ROOT/releases"
+fi
 # RELEASE_ROOT_DIR and REL_NAME are Distillery's names, for its scripts.
 RELEASE_ROOT_DIR=$RELEASE_ROOT
 REL_NAME=$RELEASE_NAME
@@ -85,6 +106,66 @@ export RELEASE_ROOT RELEASE_NAME RELEASE_VSN RELEASE_NODE RELEASE_COOKIE \
 	RELEASE_TMP RELEASE_DISTRIBUTION RELEASE_ROOT_DIR REL_NAME REL_VSN ERTS_VSN
 
 ERTS_DIR="$RELEASE_ROOT/erts-$ERTS_VSN"
+
+# make_cookie DIR: DIR/COOKIE, random and readable by its owner only,
+# unless there is one already.  Written under a temporary name and
+# hard-linked into place: link(2) never replaces a file, so of two
+# commands that race to make one, both end up with the first one's.
+make_cookie() {
+	tmpc="$1/.COOKIE.$$"
+	(
+		umask 077
+		rm -f "$tmpc"
+		c=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n') &&
+			[ ${#c} -eq 64 ] &&
+			printf '%s' "$c" >"$tmpc" &&
+			chmod 0400 "$tmpc"
+	) || {
+		rm -f "$tmpc"
+		return 1
+	}
+	ln "$tmpc" "$1/COOKIE" 2>/dev/null
+	rm -f "$tmpc"
+	[ -s "$1/COOKIE" ]
+}
+
+# cookie_file: the file that holds the cookie: releases/COOKIE when the
+# release ships one (cookie: in the config) or this root made one, else
+# the one made on this server for every version (COOKIE_HOME/COOKIE, or
+# RELEASE_TMP/COOKIE when COOKIE_HOME is read-only), made now if there
+# is none yet.
+cookie_file() {
+	for f in "$RELEASE_ROOT/releases/COOKIE" "$COOKIE_HOME/COOKIE" "$RELEASE_TMP/COOKIE"; do
+		if [ -f "$f" ]; then
+			printf '%s\n' "$f"
+			return 0
+		fi
+	done
+	dir=$COOKIE_HOME
+	if [ ! -w "$dir" ]; then
+		dir=$RELEASE_TMP
+		mkdir -p "$dir" 2>/dev/null && [ -w "$dir" ] ||
+			fail "no cookie: set RELEASE_COOKIE, or RELEASE_TMP to a writable directory ($COOKIE_HOME and $RELEASE_TMP are read-only)"
+	fi
+	make_cookie "$dir" || fail "cannot make a cookie in $dir"
+	printf '%s\n' "$dir/COOKIE"
+}
+
+# need_cookie: RELEASE_COOKIE set (and exported), or fail saying why.
+need_cookie() {
+	[ -n "$RELEASE_COOKIE" ] && return 0
+	cookie=$(cookie_file) || exit 1
+	RELEASE_COOKIE=$(cat "$cookie") || fail "cannot read the cookie $cookie"
+	[ -n "$RELEASE_COOKIE" ] || fail "the cookie file $cookie is empty"
+}
+
+# try_cookie: RELEASE_COOKIE for hooks and custom commands, which may
+# need it; nothing when it cannot be had.
+try_cookie() {
+	[ "$RELEASE_DISTRIBUTION" != none ] && [ -z "$RELEASE_COOKIE" ] || return 0
+	cookie=$(cookie_file 2>/dev/null) || return 0
+	RELEASE_COOKIE=$(cat "$cookie" 2>/dev/null) || RELEASE_COOKIE=""
+}
 
 # Point the environment at the VM: the bundled runtime when there is one,
 # else erl on PATH.  Sets ERL to the program to run.
@@ -181,7 +262,14 @@ apply_runtime_config() {
 render_sys_config() {
 	mkdir -p "$CONF_DIR" ||
 		fail "cannot create $CONF_DIR (set RELEASE_TMP to a writable directory)"
-	src=$(sys_config_src "$REL_VSN_DIR")
+	# RELEASE_SYS_CONFIG: another sys.config, with or without ".config",
+	# as mix release takes it
+	if [ -n "${RELEASE_SYS_CONFIG:-}" ]; then
+		src="${RELEASE_SYS_CONFIG%.config}.config"
+		[ -f "$src" ] || fail "RELEASE_SYS_CONFIG: no such file $src"
+	else
+		src=$(sys_config_src "$REL_VSN_DIR")
+	fi
 	render_config "$src" "$SYS_CONFIG.config" "%" ||
 		fail "cannot start: $src needs the variables above"
 	apply_runtime_config "$REL_VSN_DIR" "$SYS_CONFIG.config" ||
@@ -190,14 +278,40 @@ render_sys_config() {
 
 render_all() {
 	render_sys_config
-	render_config "$REL_VSN_DIR/vm.args" "$VM_ARGS" "#" ||
-		fail "cannot start: $REL_VSN_DIR/vm.args needs the variables above"
+	# RELEASE_VM_ARGS: another vm.args instead of the release's
+	vm_args_src="${RELEASE_VM_ARGS:-$REL_VSN_DIR/vm.args}"
+	[ -f "$vm_args_src" ] || fail "RELEASE_VM_ARGS: no such file $vm_args_src"
+	render_config "$vm_args_src" "$VM_ARGS" "#" ||
+		fail "cannot start: $vm_args_src needs the variables above"
+}
+
+# remote_vm_args DEST: the VM flags file for the short-lived nodes (rpc,
+# remote, eval, command, ping…): RELEASE_REMOTE_VM_ARGS, else the
+# release's releases/VSN/remote.vm.args (remote_vm_args: in the config);
+# rendered into DEST when it uses ${VAR}.  Prints the file to use,
+# nothing when there is none.
+remote_vm_args() {
+	rsrc="${RELEASE_REMOTE_VM_ARGS:-$REL_VSN_DIR/remote.vm.args}"
+	if [ ! -f "$rsrc" ]; then
+		[ -z "${RELEASE_REMOTE_VM_ARGS:-}" ] ||
+			fail "RELEASE_REMOTE_VM_ARGS: no such file $rsrc"
+		return 0
+	fi
+	if ! grep -q '[$]{' "$rsrc"; then
+		printf '%s\n' "$rsrc"
+		return 0
+	fi
+	mkdir -p "$CONF_DIR" ||
+		fail "cannot create $CONF_DIR (set RELEASE_TMP to a writable directory)"
+	render_config "$rsrc" "$1" "#" || fail "$rsrc needs the variables above"
+	printf '%s\n' "$1"
 }
 
 # run_script FILE ARGS…: a hook or custom command, as its own process, from
 # the release root, with bin/ (and so nodetool) first on PATH.  Scripts
 # without the run bit are run with sh.
 run_script() {
+	try_cookie
 	(
 		cd "$RELEASE_ROOT" || exit 1
 		PATH="$RELEASE_ROOT/bin:$PATH"
@@ -250,6 +364,7 @@ ctl() {
 		set -- -extra "$@"
 		flag=$(dist_flag)
 		if [ -n "$flag" ]; then
+			need_cookie
 			case "$RELEASE_NODE" in
 			*@*) ctl_node="rb_ctl_$$@${RELEASE_NODE#*@}" ;;
 			*) ctl_node="rb_ctl_$$" ;;
@@ -261,16 +376,24 @@ ctl() {
 	if [ -d "$REL_VSN_DIR/consolidated" ]; then
 		set -- -pa "$REL_VSN_DIR/consolidated" "$@"
 	fi
+	rargs=$(remote_vm_args "$CONF_DIR/remote.vm.args.$$") || exit 1
+	if [ -n "$rargs" ]; then
+		set -- -args_file "$rargs" "$@"
+	fi
 	use_runtime
 	"$ERL" -boot "$REL_VSN_DIR/start_clean" \
 		-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
 		-pa "$REL_VSN_DIR/ctl" \
 		-noshell -noinput -eval "relbuild_ctl:main()" "$@"
+	ctl_status=$?
+	[ "$rargs" != "$CONF_DIR/remote.vm.args.$$" ] || rm -f "$rargs"
+	return "$ctl_status"
 }
 
 need_dist() {
 	[ "$RELEASE_DISTRIBUTION" != none ] ||
 		fail "'$1' needs distribution, but RELEASE_DISTRIBUTION is none"
+	need_cookie
 }
 
 is_running() {
@@ -284,6 +407,7 @@ start_vm() {
 	shift
 	flag=$(dist_flag)
 	if [ -n "$flag" ]; then
+		need_cookie
 		set -- "$flag" "$RELEASE_NODE" -setcookie "$RELEASE_COOKIE" "$@"
 	fi
 	if [ -d "$REL_VSN_DIR/consolidated" ]; then
@@ -350,7 +474,7 @@ do_start() {
 	RUN_ERL_LOG_GENERATIONS="${RUN_ERL_LOG_GENERATIONS:-5}" \
 	RUN_ERL_LOG_MAXSIZE="${RUN_ERL_LOG_MAXSIZE:-10485760}" \
 		"$run_erl" -daemon "$RELEASE_TMP/pipe/" "$RELEASE_LOG_DIR" \
-		"exec \"$RELEASE_ROOT/bin/$RELEASE_NAME\" daemon" ||
+		"exec \"$RELEASE_ROOT/bin/$RELEASE_NAME\" run_erl_daemon" ||
 		fail "run_erl failed to start the node"
 	# the pid file appears once the daemon's shell runs
 	i=0
@@ -411,17 +535,23 @@ do_remote() {
 	*@*) rem="rem_$$@${RELEASE_NODE#*@}" ;;
 	*) rem="rem_$$" ;;
 	esac
+	rargs=$(remote_vm_args "$CONF_DIR/remote.vm.args") || exit 1
+	if [ -n "$rargs" ]; then
+		set -- -args_file "$rargs"
+	else
+		set --
+	fi
 	use_runtime
 	if [ "$RELEASE_LANG" = elixir ]; then
 		exec "$ERL" -boot "$REL_VSN_DIR/start_clean" \
 			-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
-			"$flag" "$rem" -hidden -setcookie "$RELEASE_COOKIE" \
+			"$flag" "$rem" -hidden -setcookie "$RELEASE_COOKIE" "$@" \
 			-noshell -user Elixir.IEx.CLI \
 			-extra --no-halt +iex --remsh "$RELEASE_NODE"
 	fi
 	exec "$ERL" -boot "$REL_VSN_DIR/start_clean" \
 		-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
-		"$flag" "$rem" -hidden -setcookie "$RELEASE_COOKIE" \
+		"$flag" "$rem" -hidden -setcookie "$RELEASE_COOKIE" "$@" \
 		-remsh "$RELEASE_NODE"
 }
 
@@ -457,9 +587,11 @@ commands:
   versions                the versions release_handler knows and their status
                           (running node), else those in releases/; the
                           current one marked
-  unpack VSN              check the tarball of VSN against its sidecar,
-                          unpack its lib/ and releases/VSN/ and register it
-                          with the running node's release_handler
+  unpack VSN              check the tarball of VSN against its sidecar
+                          (without one: its own SHA256SUMS; with
+                          RELEASE_PUBKEY: its signature too), unpack its
+                          lib/ and releases/VSN/ and register it with the
+                          running node's release_handler
   install VSN [--no-permanent]
                           hot-install an unpacked VSN on the running node
                           (its pre_upgrade hooks, release_handler, its
@@ -469,6 +601,11 @@ commands:
   downgrade VSN [--no-permanent]
                           hot-install an older VSN the node ran before
   help                    this text
+
+aliases (the names mix release, Distillery and relx use):
+  daemon, daemon_iex      start
+  start_iex               console
+  remote_console, attach  remote
 USAGE
 	cmds=$(custom_commands)
 	if [ -n "$cmds" ]; then
@@ -486,7 +623,8 @@ USAGE
 # or is not listed there, as "relbuild list" says.  As there, a file that
 # another version's releases/<v>/SHA256SUMS lists with the hash found (a
 # hot upgrade left it) counts, other versions' releases/<v>/ are theirs,
-# tmp/ (RELEASE_TMP's default) and releases/RELEASES are the runtime's,
+# tmp/ (RELEASE_TMP's default), releases/RELEASES and a releases/COOKIE
+# the manifest does not list (made on this server) are the runtime's,
 # and releases/VSN/sys.config.src (the shipped file, kept when a hot
 # upgrade rendered sys.config in place) is checked as sys.config.
 check_version() {
@@ -509,6 +647,7 @@ check_version() {
 			FILENAME != found { kept[substr($0, 67) SUBSEP $1] = 1; next }
 			{ p = substr($0, 69) }
 			p == sums || p == "releases/RELEASES" || p ~ /\.sig$/ { next }
+			p == "releases/COOKIE" && !(p in listed) { next }
 			p ~ /^releases\/[^\/]+\// && index(p, "releases/" vsn "/") != 1 { next }
 			index(p, "releases/" vsn "/") == 1 && p !~ "^releases/" vsn "/.*/" &&
 				p ~ /(\.tar(\.gz|\.zst)?|\.sha256)$/ { next }
@@ -632,8 +771,8 @@ running_in() {
 
 # find_tarball VSN: the tarball of VSN, the first of
 #   releases/VSN/NAME.tar.gz  releases/VSN/NAME-VSN.tar.gz  releases/NAME-VSN.tar.gz
-# (each also .tar.zst, then .tar); its sidecar NAME-VSN.<ext>.sha256
-# must be in the same directory.  Sets TARBALL, SIDECAR and SIDECAR_NAME
+# (each also .tar.zst, then .tar); its sidecar NAME-VSN.<ext>.sha256, if
+# any, is in the same directory.  Sets TARBALL, SIDECAR and SIDECAR_NAME
 # (paths relative to the root); false if there is none.
 find_tarball() {
 	for base in "releases/$1/$RELEASE_NAME" "releases/$1/$RELEASE_NAME-$1" \
@@ -653,8 +792,6 @@ find_tarball() {
 
 # check_tarball STEP VSN: TARBALL's sha256 is the one its sidecar gives.
 check_tarball() {
-	[ -f "$RELEASE_ROOT/$SIDECAR" ] ||
-		fail "$1: tarball $TARBALL has no sidecar $SIDECAR beside it: refusing an unchecked tarball (nothing was unpacked)"
 	read -r want wname < "$RELEASE_ROOT/$SIDECAR" || want=""
 	want=$(printf '%s' "$want" | tr 'A-F' 'a-f')
 	case "$want" in
@@ -685,6 +822,86 @@ untar() {
 		;;
 	*) tar -xf "$tb" -C "$dest" "$@" ;;
 	esac
+}
+
+# tar_list TARBALL OPT: tar -t (OPT t) or tar -tv (OPT tv) of TARBALL,
+# read to its end.
+tar_list() {
+	command -v tar >/dev/null 2>&1 || { printf '%s\n' "$RELEASE_NAME: no tar on PATH" >&2; return 1; }
+	case "$1" in
+	*.tar.gz) tar "-$2zf" "$1" ;;
+	*.tar.zst)
+		command -v zstd >/dev/null 2>&1 ||
+			{ printf '%s\n' "$RELEASE_NAME: no zstd on PATH to read $1" >&2; return 1; }
+		zstd -dcq -- "$1" | tar "-$2f" -
+		;;
+	*) tar "-$2f" "$1" ;;
+	esac
+}
+
+# check_members STEP: before anything is extracted, every member of
+# TARBALL is a regular file or a directory (SHA256SUMS vouches for file
+# contents only: a link or a device could not be checked) whose name
+# stays inside the root, and the archive reads to its end (a corrupt
+# one does not).
+check_members() {
+	names=$(tar_list "$RELEASE_ROOT/$TARBALL" t) ||
+		fail "$1: cannot read $TARBALL (corrupt or truncated?): refusing it (nothing was unpacked)"
+	bad=$(printf '%s\n' "$names" | awk '/^\// || /(^|\/)\.\.(\/|$)/')
+	[ -z "$bad" ] ||
+		fail "$1: $TARBALL holds names that lead outside the release: refusing it (nothing was unpacked):
+$bad"
+	types=$(tar_list "$RELEASE_ROOT/$TARBALL" tv) ||
+		fail "$1: cannot read $TARBALL (corrupt or truncated?): refusing it (nothing was unpacked)"
+	bad=$(printf '%s\n' "$types" | awk '$0 != "" && substr($0, 1, 1) != "-" && substr($0, 1, 1) != "d"')
+	[ -z "$bad" ] ||
+		fail "$1: $TARBALL holds links or special files, which SHA256SUMS cannot vouch for: refusing it (nothing was unpacked):
+$bad"
+}
+
+# crypto_ebin: the ebin directory of an Erlang crypto application the
+# release's runtime can load: the release's own, else that of the
+# Erlang/OTP whose erl is on PATH.
+crypto_ebin() {
+	e=$(command -v erl 2>/dev/null) || e=""
+	while [ -n "$e" ] && [ -L "$e" ]; do
+		l=$(readlink "$e") || break
+		case "$l" in
+		/*) e=$l ;;
+		*) e=$(dirname -- "$e")/$l ;;
+		esac
+	done
+	otp=""
+	[ -z "$e" ] || otp=$(dirname -- "$(dirname -- "$e")")/lib
+	for lib in "$RELEASE_ROOT/lib" ${otp:+"$otp"}; do
+		found=""
+		for d in "$lib"/crypto-*/ebin; do
+			[ -f "$d/crypto.beam" ] && found=$d
+		done
+		if [ -n "$found" ]; then
+			printf '%s\n' "$found"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# check_signature STEP DIR: with RELEASE_PUBKEY (an Ed25519 public key,
+# PEM, as relbuild keygen writes), DIR/SHA256SUMS.sig must be a valid
+# signature of DIR/SHA256SUMS by that key; checked with Erlang's crypto,
+# as relbuild itself may not be on the server.
+check_signature() {
+	[ -n "${RELEASE_PUBKEY:-}" ] || return 0
+	[ -f "$RELEASE_PUBKEY" ] && [ -r "$RELEASE_PUBKEY" ] ||
+		fail "$1: RELEASE_PUBKEY: cannot read $RELEASE_PUBKEY"
+	[ -f "$2/SHA256SUMS.sig" ] ||
+		fail "$1: $TARBALL has no $rel/SHA256SUMS.sig, but RELEASE_PUBKEY asks for a signature: refusing it (nothing was installed)"
+	cdir=$(crypto_ebin) ||
+		fail "$1: RELEASE_PUBKEY is set, but there is no Erlang crypto application to check signatures with (add crypto to the release's applications, or install Erlang/OTP's crypto on this server)"
+	(
+		RELEASE_DISTRIBUTION=none
+		ctl verify_sig "$cdir" "$RELEASE_PUBKEY" "$2/SHA256SUMS" "$2/SHA256SUMS.sig"
+	) || fail "$1: $TARBALL: the signature $rel/SHA256SUMS.sig does not verify with RELEASE_PUBKEY $RELEASE_PUBKEY: refusing it (nothing was installed)"
 }
 
 # sums_under SUMS PREFIX...: the lines of SHA256SUMS file SUMS whose path
@@ -718,19 +935,28 @@ unpack_cleanup() {
 }
 
 # do_unpack STEP VSN: make VSN known to the running node's release_handler
-# as unpacked.  Refuses a tarball that does not match its sidecar before
-# reading anything from it; extracts releases/VSN/ and the lib/ (and
-# erts-*) directories the root does not have yet into a staging directory,
-# checks them against releases/VSN/SHA256SUMS (and the lib/ directories
-# the root shares with VSN too), and only then moves them into the root
-# and calls release_handler:set_unpacked.  Nothing already in the root
-# is overwritten, so the running release stays as it was.
+# as unpacked.  Refuses a tarball that does not match its sidecar, when
+# it has one, before reading anything from it; without one (Distillery's
+# way: the tarball alone in releases/VSN/), the archive is checked
+# against its own releases/VSN/SHA256SUMS.  Either way, and with
+# RELEASE_PUBKEY that manifest's signature too: the members must be
+# files and directories inside the root; releases/VSN/ and the lib/ (and
+# erts-*) directories the root does not have yet are extracted into a
+# staging directory, checked against releases/VSN/SHA256SUMS (every file
+# extracted must be listed there with its hash; the lib/ directories the
+# root shares with VSN are checked too), and only then moved into the
+# root, and release_handler:set_unpacked called.  Nothing already in the
+# root is overwritten (never bin/, releases/start_erl.data or COOKIE), so
+# the running release stays as it was.
 do_unpack() {
 	step=$1
 	vsn=$2
 	need_dist "$step"
-	if find_tarball "$vsn"; then
+	if find_tarball "$vsn" && [ -f "$RELEASE_ROOT/$SIDECAR" ]; then
 		check_tarball "$step" "$vsn"
+		checked="checked the tarball against its sidecar $SIDECAR and its files against releases/$vsn/SHA256SUMS"
+	else
+		checked="no sidecar: checked the archive against its own releases/$vsn/SHA256SUMS"
 	fi
 	which=$(rh_which "$step") || exit 1
 	status=$(status_in "$which" "$vsn")
@@ -751,6 +977,7 @@ do_unpack() {
 	mkdir -p "$UNPACK_STAGE" || fail "$step: cannot create $UNPACK_STAGE"
 	stage=$UNPACK_STAGE
 	rel="releases/$vsn"
+	check_members "$step"
 
 	# releases/VSN/ first: its SHA256SUMS says what else to take
 	untar "$RELEASE_ROOT/$TARBALL" "$stage" "$rel" ||
@@ -759,6 +986,9 @@ do_unpack() {
 	if [ ! -f "$sums" ] || [ ! -f "$stage/$rel/$RELEASE_NAME.rel" ]; then
 		fail "$step: $TARBALL has no $rel/SHA256SUMS and $rel/$RELEASE_NAME.rel: not a release of $RELEASE_NAME $vsn"
 	fi
+	check_signature "$step" "$stage/$rel"
+	[ -z "${RELEASE_PUBKEY:-}" ] ||
+		checked="$checked and its signature ($rel/SHA256SUMS.sig, RELEASE_PUBKEY $RELEASE_PUBKEY)"
 	dirs=$(awk '{
 			p = $0
 			sub(/^[0-9a-fA-F]+ [ *]/, "", p)
@@ -790,6 +1020,10 @@ do_unpack() {
 		> "$stage/.check" || fail "$step: cannot read $rel/SHA256SUMS"
 	check_sums "$step" "$stage" "$stage/.check" \
 		"the files unpacked from $TARBALL do not match $rel/SHA256SUMS (nothing was installed)"
+	odd=$(cd "$stage" && find . ! -type f ! -type d)
+	[ -z "$odd" ] ||
+		fail "$step: $TARBALL holds links or special files (nothing was installed):
+$odd"
 	extra=$(cd "$stage" && find releases lib erts-* -type f 2>/dev/null | awk -v rel="$rel" '
 		FNR == NR { p = $0; sub(/^[0-9a-fA-F]+ [ *]/, "", p); listed[p] = 1; next }
 		$0 == rel "/SHA256SUMS" || $0 == rel "/SHA256SUMS.sig" { next }
@@ -803,6 +1037,8 @@ $extra"
 		check_sums "$step" "$RELEASE_ROOT" "$stage/.check-root" \
 			"directories the root shares with $vsn differ from $vsn's $rel/SHA256SUMS (nothing was installed)"
 	fi
+
+	printf '%s\n' "$RELEASE_NAME: $step: $checked"
 
 	# into the root: the new directories, then releases/VSN/ (the
 	# tarball and its sidecar may be there already)
@@ -932,25 +1168,27 @@ cmd="${1:-help}"
 [ $# -gt 0 ] && shift
 
 case "$cmd" in
-start)
-	[ $# -eq 0 ] || usage_fail "usage: bin/$RELEASE_NAME start"
+start | daemon | daemon_iex)
+	# daemon, daemon_iex: mix release's names.  The node runs under
+	# run_erl with its shell either way; reach it with remote.
+	[ $# -eq 0 ] || usage_fail "usage: bin/$RELEASE_NAME $cmd"
 	do_start
 	;;
 foreground)
 	do_foreground -noshell -noinput +Bd "$@"
 	;;
-console)
+console | start_iex)
 	configure
 	run_hooks pre_start || exit 1
 	ensure_releases_file
 	start_vm exec "$@"
 	;;
-daemon)
+run_erl_daemon)
 	# under run_erl, started by "start": the hooks ran there already
 	echo $$ > "$PID_FILE"
 	start_vm exec
 	;;
-remote)
+remote | remote_console | attach)
 	do_remote
 	;;
 stop)

@@ -142,6 +142,29 @@ run(["rh_permanent", Node, Step, Vsn]) ->
     with_rh(Node, Step, fun(N) ->
         rh_result(Step, "make_permanent", rh_call(N, make_permanent, [Vsn]))
     end);
+%% A hot upgrade's tarball checked on the server, where relbuild may not
+%% be: SigFile must be the Ed25519 signature of MsgFile by the public
+%% key in PemFile (as relbuild keygen and openssl write it).  CryptoEbin
+%% is where the crypto application is, when the release lacks it.
+run(["verify_sig", CryptoEbin, PemFile, MsgFile, SigFile]) ->
+    true = code:add_patha(CryptoEbin),
+    {ok, Pem} = file:read_file(PemFile),
+    {ok, Msg} = file:read_file(MsgFile),
+    {ok, Sig} = file:read_file(SigFile),
+    case ed25519_public_key(Pem) of
+        error ->
+            err("~ts is not an Ed25519 public key (PEM)", [PemFile]),
+            1;
+        {ok, Pub} ->
+            try crypto:verify(eddsa, none, Msg, Sig, [Pub, ed25519]) of
+                true -> 0;
+                false -> err("~ts: the signature does not verify", [SigFile]), 1
+            catch Class:Reason:Stack ->
+                err("cannot check the signature with crypto: ~ts",
+                    [format_error(erlang, Class, Reason, Stack)]),
+                1
+            end
+    end;
 run(["describe", RelFile, Root, Node]) ->
     {ok, [{release, {Name, Vsn}, {erts, Erts}, Apps}]} = file:consult(RelFile),
     out("name:    ~ts~nversion: ~ts~nerts:    ~ts~nroot:    ~ts~nnode:    ~ts~n",
@@ -152,6 +175,24 @@ run(["describe", RelFile, Root, Node]) ->
 run(Args) ->
     err("relbuild_ctl: bad arguments ~tp", [Args]),
     2.
+
+%% The raw key of a PEM "PUBLIC KEY" (SubjectPublicKeyInfo) for Ed25519:
+%% the DER is a fixed 12-byte header (OID 1.3.101.112) and 32 bytes.
+%% Decoded here with base64 (stdlib) rather than public_key:pem_decode/1,
+%% which a release rarely ships.
+ed25519_public_key(Pem) ->
+    Prefix = <<16#30, 16#2a, 16#30, 16#05, 16#06, 16#03, 16#2b, 16#65, 16#70,
+               16#03, 16#21, 16#00>>,
+    Lines = [string:trim(L) || L <- string:split(Pem, "\n", all)],
+    Body = lists:takewhile(fun(L) -> L =/= <<"-----END PUBLIC KEY-----">> end,
+                           tl(lists:dropwhile(
+                                fun(L) -> L =/= <<"-----BEGIN PUBLIC KEY-----">> end,
+                                Lines ++ [<<"-----BEGIN PUBLIC KEY-----">>]))),
+    try base64:decode(iolist_to_binary(Body)) of
+        <<Prefix:12/binary, Pub:32/binary>> -> {ok, Pub};
+        _ -> error
+    catch _:_ -> error
+    end.
 
 start_type({_, _}) -> permanent;
 start_type({_, _, Type}) when is_atom(Type) -> Type;

@@ -8,7 +8,8 @@
 # script, and the OS pid of the node never changes:
 #   - a corrupted 0.2.0 tarball is refused before release_handler sees it
 #     (named mismatch with its sidecar, nothing unpacked, the node still
-#     runs 0.1.0); one without a sidecar too;
+#     runs 0.1.0); without its sidecar too (then checked against its own
+#     SHA256SUMS);
 #   - `upgrade 0.2.0`: the state survived and was converted (41 →
 #     #{count => 41, step => 2}), the new code answers (step 2, the new
 #     module counter_fmt);
@@ -108,14 +109,17 @@ assert_eq "$(ls "$rel/releases/0.2.0")" "counter-0.2.0.tar.gz.sha256
 counter.tar.gz" "releases/0.2.0 after the refused tarball"
 rpc_is 'counter_server:get().' 41 "after the refused tarball"
 
-cp "$OUT/releases/0.2.0/counter.tar.gz" "$rel/releases/0.2.0/"
+# the same corrupted tarball without its sidecar: checked against its own
+# SHA256SUMS (Distillery's way), refused all the same
 rm "$rel/releases/0.2.0/counter-0.2.0.tar.gz.sha256"
-out=$(ctl "$rel" unpack 0.2.0 2>&1) && fail "unpack without a sidecar exited 0: $out"
-assert_contains "$out" "unpack 0.2.0: tarball releases/0.2.0/counter.tar.gz has no sidecar releases/0.2.0/counter-0.2.0.tar.gz.sha256" \
-	"unpack without a sidecar"
-[ ! -e "$rel/lib/counter-0.2.0" ] || fail "lib/counter-0.2.0 was extracted without a sidecar"
-same_pid "after the tarball without a sidecar"
-pass "a corrupted tarball (and one without a sidecar) is refused naming the sidecar; nothing unpacked, release_handler never saw it, the node runs 0.1.0 (pid $pid)"
+out=$(ctl "$rel" unpack 0.2.0 2>&1) && fail "unpack of a corrupted tarball without a sidecar exited 0: $out"
+assert_contains "$out" "counter: unpack 0.2.0: " "unpack of a corrupted tarball without a sidecar"
+assert_contains "$out" "releases/0.2.0/counter.tar.gz" "unpack of a corrupted tarball without a sidecar"
+[ ! -e "$rel/lib/counter-0.2.0" ] || fail "lib/counter-0.2.0 was extracted from a corrupted tarball without a sidecar"
+out=$(ctl "$rel" versions 2>&1) || fail "versions exited $?: $out"
+assert_eq "$out" "* 0.1.0  permanent" "versions after the corrupted tarball without a sidecar"
+same_pid "after the corrupted tarball without a sidecar"
+pass "a corrupted tarball is refused naming its sidecar, and without the sidecar too; nothing unpacked, release_handler never saw it, the node runs 0.1.0 (pid $pid)"
 
 # --- upgrade 0.1.0 → 0.2.0 ------------------------------------------------------------
 place 0.2.0

@@ -572,6 +572,46 @@ static void test_verify_dir(void **state)
 	rb_verify_result_release(&res);
 }
 
+/*
+ * releases/COOKIE: one the manifest lists (shipped) is checked like any
+ * file; one it does not list was made on the server and is not counted.
+ */
+static void test_verify_dir_cookie(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_verify_result res;
+	struct rb_error err;
+	char *p;
+
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+	test_put(f->root, "releases/COOKIE", "changed", 0600);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 1);
+	assert_true(test_has_problem(&res, RB_PROBLEM_CHANGED, "releases/COOKIE"));
+	rb_verify_result_release(&res);
+
+	/* built without a cookie; the control script made one (0400) */
+	p = path_join(f->root, "releases/COOKIE");
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
+	test_put(f->root, "releases/COOKIE", "made-on-the-server", 0400);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 0);
+	assert_int_equal(res.nr_files, 13);
+	rb_verify_result_release(&res);
+
+	/* any other unlisted file under releases/ is still extra */
+	test_put(f->root, "releases/COOKIE.bak", "x", 0600);
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_dir(f->root, NULL, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 1);
+	assert_true(test_has_problem(&res, RB_PROBLEM_EXTRA, "releases/COOKIE.bak"));
+	rb_verify_result_release(&res);
+}
+
 static void chmod_rel(const char *root, const char *rel, mode_t mode)
 {
 	char *p = path_join(root, rel);
@@ -834,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test_setup_teardown(test_verify_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_dir_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_dir_upgraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_dir_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_dir_versions, setup, teardown),
