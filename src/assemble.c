@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,65 +14,6 @@
 #include "templates.h"
 #include "term.h"
 #include "util.h"
-
-int rb_project_detect(struct rb_project *p, const char *dir, const char *env,
-		      struct rb_error *err)
-{
-	char *mix = path_join(dir, "mix.exs");
-	char *rebar = path_join(dir, "rebar.config");
-	char *rel = xasprintf("_build/%s/lib", env);
-	int ret = -1;
-
-	memset(p, 0, sizeof(*p));
-	p->root = xstrdup(dir);
-	if (is_file(mix)) {
-		p->kind = RB_PROJECT_MIX;
-	} else if (is_file(rebar)) {
-		p->kind = RB_PROJECT_REBAR3;
-	} else {
-		rb_fail(err, "'%s' is neither a mix project (mix.exs) nor a rebar3 project (rebar.config)",
-			dir);
-		goto out;
-	}
-	p->build_lib = path_join(dir, rel);
-	if (p->kind == RB_PROJECT_REBAR3 && !is_dir(p->build_lib)) {
-		/* rebar3 builds the default profile unless told "as <env>" */
-		char *def = path_join(dir, "_build/default/lib");
-
-		if (is_dir(def)) {
-			free(p->build_lib);
-			p->build_lib = def;
-		} else {
-			free(def);
-		}
-	}
-	ret = 0;
-out:
-	free(mix);
-	free(rebar);
-	free(rel);
-	return ret;
-}
-
-void rb_project_release(struct rb_project *p)
-{
-	free(p->root);
-	free(p->build_lib);
-	memset(p, 0, sizeof(*p));
-}
-
-const char *rb_project_compile_hint(const struct rb_project *p, const char *env)
-{
-	static char hint[128];
-
-	if (p->kind == RB_PROJECT_MIX)
-		snprintf(hint, sizeof(hint), "MIX_ENV=%s mix compile", env);
-	else if (!strcmp(env, "default"))
-		snprintf(hint, sizeof(hint), "rebar3 compile");
-	else
-		snprintf(hint, sizeof(hint), "rebar3 as %s compile", env);
-	return hint;
-}
 
 char *rb_render(const char *text, const char *const *keys)
 {
@@ -250,29 +189,34 @@ out:
 	return ret;
 }
 
+/*
+ * A file of erts-<vsn>/bin, except yielding_c_fun: a C source transformer
+ * (220 KB) that OTP's own build runs; nothing runs it in a release.
+ */
+static int copy_erts_file(const char *from, const char *to,
+			  struct rb_error *err)
+{
+	const char *base = strrchr(from, '/');
+
+	if (!strcmp(base ? base + 1 : from, "yielding_c_fun"))
+		return 0;
+	return copy_file(from, to, err);
+}
+
+/*
+ * erts-<vsn>/bin alone, as mix release copies it: lib/ (static libraries)
+ * and include/ (headers) are for building NIFs and ports against this
+ * runtime, and nothing reads them at run time.
+ */
 static int copy_erts(const struct rb_runtime *rt, const char *root,
 		     struct rb_error *err)
 {
-	static const char *const parts[] = { "bin", "lib", NULL };
-	char *name = xasprintf("erts-%s", rt->erts_vsn);
-	char *src = path_join(rt->otp_root, name);
-	char *dst = path_join(root, name);
-	int ret = -1;
+	char *from = xasprintf("%s/erts-%s/bin", rt->otp_root, rt->erts_vsn);
+	char *to = xasprintf("%s/erts-%s/bin", root, rt->erts_vsn);
+	int ret = is_dir(from) ? copy_tree_with(from, to, copy_erts_file, err) : 0;
 
-	for (const char *const *p = parts; *p; p++) {
-		char *from = path_join(src, *p), *to = path_join(dst, *p);
-		int r = is_dir(from) ? copy_tree(from, to, err) : 0;
-
-		free(from);
-		free(to);
-		if (r < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	free(name);
-	free(src);
-	free(dst);
+	free(from);
+	free(to);
 	return ret;
 }
 
@@ -289,10 +233,13 @@ static char *rel_text(const char *name, const char *vsn, const char *erts_vsn,
 		enum rb_start_type type = app->type;
 		struct rb_term *t;
 
+		/* start_clean, as mix release makes it: every code path,
+		 * nothing but kernel and stdlib loaded, so that eval and
+		 * command code may Application.load/1 the project itself */
 		if (clean)
 			type = (!strcmp(app->name, "kernel") ||
 				!strcmp(app->name, "stdlib")) ?
-				       RB_START_PERMANENT : RB_START_LOAD;
+				       RB_START_PERMANENT : RB_START_NONE;
 		if (type == RB_START_PERMANENT)
 			t = rb_term_tuple(2, rb_term_new_atom(app->name),
 					  rb_term_new_string(app->vsn));
@@ -322,19 +269,6 @@ static int write_text(const char *dir, const char *name, const char *text,
 
 	free(path);
 	return ret;
-}
-
-/* A random cookie: 32 letters from OpenSSL's generator. */
-static int random_cookie(char out[33], struct rb_error *err)
-{
-	unsigned char raw[32];
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return rb_fail(err, "cannot make a random cookie: OpenSSL RAND_bytes failed");
-	for (size_t i = 0; i < sizeof(raw); i++)
-		out[i] = (char)('A' + raw[i] % 26);
-	out[32] = '\0';
-	return 0;
 }
 
 static const char default_vm_args[] =
@@ -491,10 +425,22 @@ static int apply_overlays(const struct rb_plan *plan,
 	return 0;
 }
 
-/* The app whose build directory holds consolidated protocols (mix). */
+/*
+ * Elixir's consolidated protocols: _build/<env>/consolidated in an
+ * umbrella, else the build directory of the app that holds them (mix).
+ */
 static char *find_consolidated(const struct rb_project *proj,
 			       const struct rb_app_list *apps)
 {
+	if (proj->kind != RB_PROJECT_MIX)
+		return NULL;
+	if (proj->umbrella) {
+		char *dir = xasprintf("%s/../consolidated", proj->build_lib);
+
+		if (is_dir(dir))
+			return dir;
+		free(dir);
+	}
 	for (size_t i = 0; i < apps->nr; i++) {
 		char *dir = path_join(apps->v[i].dir, "consolidated");
 
@@ -530,8 +476,6 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 {
 	char *lib = NULL, *bin = NULL, *releases = NULL;
 	char *path = NULL, *text = NULL, *cons = NULL, *ctl_dir = NULL;
-	char cookie_buf[33];
-	const char *cookie;
 	const struct rb_template *tpl;
 	int ret = -1;
 
@@ -570,6 +514,15 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	if (copy_config_file(proj, plan->vm_args, path, default_vm_args, err) < 0)
 		goto out;
 	free(path);
+	path = path_join(out->rel_dir, "remote.vm.args");
+	if (plan->remote_vm_args &&
+	    copy_config_file(proj, plan->remote_vm_args, path, NULL, err) < 0)
+		goto out;
+	free(path);
+	path = path_join(out->rel_dir, "env.sh");
+	if (plan->env_sh && copy_config_file(proj, plan->env_sh, path, NULL, err) < 0)
+		goto out;
+	free(path);
 	path = path_join(out->rel_dir, "sys.config");
 	if (write_sys_config(plan, proj, path, &out->sys_config_from_mix, err) < 0)
 		goto out;
@@ -579,7 +532,7 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	if (cons) {
 		free(path);
 		path = path_join(out->rel_dir, "consolidated");
-		if (copy_tree(cons, path, err) < 0)
+		if (copy_ebin(cons, path, plan->strip_debug_info, err) < 0)
 			goto out;
 	}
 	free(path);
@@ -623,13 +576,13 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	text = xasprintf("%s %s", rt->erts_vsn, plan->version);
 	if (write_text(releases, "start_erl.data", text, 0644, err) < 0)
 		goto out;
-	cookie = plan->cookie;
-	if (!cookie) {
-		if (random_cookie(cookie_buf, err) < 0)
-			goto out;
-		cookie = cookie_buf;
-	}
-	if (write_text(releases, "COOKIE", cookie, 0600, err) < 0)
+	/*
+	 * Without a configured cookie none is shipped: a secret has no place
+	 * in an artifact, and a random one would make every build differ.
+	 * The control script makes one on the server at first need.
+	 */
+	if (plan->cookie &&
+	    write_text(releases, "COOKIE", plan->cookie, 0600, err) < 0)
 		goto out;
 
 	/* bin/<name> */
@@ -667,7 +620,6 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	}
 	ret = 0;
 out:
-	OPENSSL_cleanse(cookie_buf, sizeof(cookie_buf));
 	free(lib);
 	free(bin);
 	free(releases);

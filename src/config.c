@@ -19,7 +19,8 @@ const char *const rb_builtin_commands[] = {
 	"start", "foreground", "console", "remote", "stop", "restart",
 	"reboot", "ping", "pid", "rpc", "eval", "command", "describe",
 	"versions", "version", "unpack", "install", "upgrade", "downgrade",
-	"help", "daemon", "nodetool", NULL,
+	"help", "daemon", "nodetool", "daemon_iex", "start_iex",
+	"remote_console", "attach", "run_erl_daemon", NULL,
 };
 const size_t rb_nr_builtin_commands = ARRAY_LEN(rb_builtin_commands) - 1;
 
@@ -28,6 +29,9 @@ static const char *const start_types[] = {
 	"permanent", "transient", "temporary", "load", "none", NULL,
 };
 static const char *const compressions[] = { "gzip", "zstd", "none", NULL };
+static const char *const undefined_calls_modes[] = {
+	"warn", "error", "ignore", NULL,
+};
 static const char *const overlay_kinds[] = { "mkdir", "copy", "template", NULL };
 
 static const char *const top_keys[] = {
@@ -37,7 +41,8 @@ static const char *const top_keys[] = {
 static const char *const settings_keys[] = {
 	"dev_mode", "include_erts", "include_src", "strip_debug_info", "tar",
 	"cookie", "vm_args", "sys_config", "output_dir", "lib_dirs", "hooks",
-	"commands", "overlays", NULL,
+	"commands", "overlays", "undefined_calls", "remote_vm_args", "env_sh",
+	"no_warn_undefined", NULL,
 };
 static const char *const release_keys[] = { "version", "applications", NULL };
 static const char *const tar_keys[] = { "compression", NULL };
@@ -471,6 +476,7 @@ static void settings_init(struct rb_settings *s)
 	s->strip_debug_info = RB_UNSET;
 	s->tar = RB_UNSET;
 	s->compression = RB_UNSET;
+	s->undefined_calls = RB_UNSET;
 }
 
 static void named_free(struct rb_named_path *v, size_t n)
@@ -503,9 +509,12 @@ static void settings_release(struct rb_settings *s)
 	free(s->erts_path);
 	free(s->cookie);
 	free(s->vm_args);
+	free(s->remote_vm_args);
+	free(s->env_sh);
 	free(s->sys_config);
 	free(s->output_dir);
 	strvec_clear(&s->lib_dirs);
+	strvec_clear(&s->no_warn_undefined);
 	named_free(s->hooks, s->nr_hooks);
 	named_free(s->commands, s->nr_commands);
 	overlays_free(s->overlays, s->nr_overlays);
@@ -724,6 +733,42 @@ static int parse_overlays(struct parse *p, const yaml_node_t *v,
 	return 0;
 }
 
+static int parse_undefined_calls(struct parse *p, const yaml_node_t *v,
+				 struct rb_settings *s)
+{
+	int i;
+
+	if (!is_string(v))
+		return error_node(p, v,
+			"'undefined_calls' must be warn, error or ignore");
+	i = in_list(scalar(v), undefined_calls_modes);
+	if (i < 0)
+		return unknown_name(p, v, "undefined_calls mode", scalar(v),
+				    undefined_calls_modes);
+	s->undefined_calls = i;
+	return 0;
+}
+
+static int parse_no_warn_undefined(struct parse *p, const yaml_node_t *v,
+				   struct rb_settings *s)
+{
+	if (check_seq(p, v, "'no_warn_undefined'"))
+		return -1;
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *m = node_at(p, *it);
+		char *mod = NULL;
+
+		if (get_string(p, m, "each entry of 'no_warn_undefined'", 0,
+			       &mod))
+			return -1;
+		strvec_push(&s->no_warn_undefined, mod);
+		free(mod);
+	}
+	s->has_no_warn_undefined = 1;
+	return 0;
+}
+
 /* 1 when key is a setting and was parsed, 0 when it is not one. */
 static int parse_setting(struct parse *p, const char *key,
 			 const yaml_node_t *v, struct rb_settings *s)
@@ -749,6 +794,10 @@ static int parse_setting(struct parse *p, const char *key,
 				"bad variable reference in 'cookie' (use ${VAR} or ${VAR:-default})");
 	} else if (!strcmp(key, "vm_args"))
 		ret = get_string(p, v, what, 0, &s->vm_args);
+	else if (!strcmp(key, "remote_vm_args"))
+		ret = get_string(p, v, what, 0, &s->remote_vm_args);
+	else if (!strcmp(key, "env_sh"))
+		ret = get_string(p, v, what, 0, &s->env_sh);
 	else if (!strcmp(key, "sys_config"))
 		ret = get_string(p, v, what, 0, &s->sys_config);
 	else if (!strcmp(key, "output_dir"))
@@ -761,6 +810,10 @@ static int parse_setting(struct parse *p, const char *key,
 		ret = parse_commands(p, v, s);
 	else if (!strcmp(key, "overlays"))
 		ret = parse_overlays(p, v, s);
+	else if (!strcmp(key, "undefined_calls"))
+		ret = parse_undefined_calls(p, v, s);
+	else if (!strcmp(key, "no_warn_undefined"))
+		ret = parse_no_warn_undefined(p, v, s);
 	else
 		return 0;
 	return ret < 0 ? -1 : 1;
@@ -1273,14 +1326,20 @@ static void merge(struct rb_plan *plan, const struct rb_settings *r,
 	plan->include_erts = s->include_erts != RB_UNSET ? s->include_erts : 1;
 	plan->erts_path = xstrdup_or_null(s->erts_path);
 	plan->include_src = pick(e->include_src, r->include_src, 0);
+	/* On, as mix release strips: debug info triples a tarball's size. */
 	plan->strip_debug_info = pick(e->strip_debug_info,
-				      r->strip_debug_info, 0);
+				      r->strip_debug_info, 1);
 	plan->tar = pick(e->tar, r->tar, 1);
 	if (plan->dev_mode)
 		plan->tar = 0;
 	plan->compression = pick(e->compression, r->compression,
 				 RB_COMPRESS_GZIP);
+	plan->undefined_calls = pick(e->undefined_calls, r->undefined_calls,
+				     RB_UNDEFINED_WARN);
 	plan->vm_args = xstrdup_or_null(pick_str(e->vm_args, r->vm_args));
+	plan->remote_vm_args = xstrdup_or_null(pick_str(e->remote_vm_args,
+							r->remote_vm_args));
+	plan->env_sh = xstrdup_or_null(pick_str(e->env_sh, r->env_sh));
 	plan->sys_config = xstrdup_or_null(pick_str(e->sys_config,
 						    r->sys_config));
 	plan->output_dir = xstrdup_or_null(pick_str(e->output_dir,
@@ -1289,6 +1348,9 @@ static void merge(struct rb_plan *plan, const struct rb_settings *r,
 	s = e->has_lib_dirs ? e : r;
 	for (size_t i = 0; i < s->lib_dirs.nr; i++)
 		strvec_push(&plan->lib_dirs, s->lib_dirs.v[i]);
+	s = e->has_no_warn_undefined ? e : r;
+	for (size_t i = 0; i < s->no_warn_undefined.nr; i++)
+		strvec_push(&plan->no_warn_undefined, s->no_warn_undefined.v[i]);
 	s = e->has_hooks ? e : r;
 	plan->hooks = dup_named(s->hooks, s->nr_hooks);
 	plan->nr_hooks = s->nr_hooks;
@@ -1452,9 +1514,12 @@ void rb_plan_release(struct rb_plan *plan)
 		explicit_bzero(plan->cookie, strlen(plan->cookie));
 	free(plan->cookie);
 	free(plan->vm_args);
+	free(plan->remote_vm_args);
+	free(plan->env_sh);
 	free(plan->sys_config);
 	free(plan->output_dir);
 	strvec_clear(&plan->lib_dirs);
+	strvec_clear(&plan->no_warn_undefined);
 	named_free(plan->hooks, plan->nr_hooks);
 	named_free(plan->commands, plan->nr_commands);
 	overlays_free(plan->overlays, plan->nr_overlays);

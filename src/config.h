@@ -32,6 +32,13 @@ enum rb_compression {
 /* "gzip", "zstd", "none". */
 const char *rb_compression_name(enum rb_compression c);
 
+/* What a build does about calls into modules the release lacks. */
+enum rb_undefined_calls {
+	RB_UNDEFINED_WARN,
+	RB_UNDEFINED_ERROR,
+	RB_UNDEFINED_IGNORE,
+};
+
 enum rb_overlay_kind {
 	RB_OVERLAY_MKDIR,
 	RB_OVERLAY_COPY,
@@ -67,8 +74,13 @@ struct rb_settings {
 	int strip_debug_info;   /* strip_debug_info: bool */
 	int tar;                /* tar: false disables the tarball */
 	int compression;        /* tar: { compression: … }, RB_UNSET or enum */
+	int undefined_calls;    /* undefined_calls: warn | error | ignore, RB_UNSET or enum */
+	struct strvec no_warn_undefined; /* no_warn_undefined: [module] */
+	int has_no_warn_undefined;       /* given: replaces the release's */
 	char *cookie;           /* cookie: string, ${VAR} expanded at build */
 	char *vm_args;          /* vm_args: path */
+	char *remote_vm_args;   /* remote_vm_args: path */
+	char *env_sh;           /* env_sh: path */
 	char *sys_config;       /* sys_config: path */
 	char *output_dir;       /* output_dir: path, default _build/<env>/rel */
 	struct strvec lib_dirs; /* lib_dirs: [path] extra app directories */
@@ -150,8 +162,12 @@ struct rb_plan {
 	int strip_debug_info;
 	int tar;
 	enum rb_compression compression;
-	char *cookie;           /* NULL: make a random one */
+	enum rb_undefined_calls undefined_calls;
+	struct strvec no_warn_undefined; /* modules not to report as missing */
+	char *cookie;           /* NULL: none shipped (the server makes one) */
 	char *vm_args;
+	char *remote_vm_args;   /* NULL: no releases/<vsn>/remote.vm.args */
+	char *env_sh;           /* NULL: no releases/<vsn>/env.sh */
 	char *sys_config;
 	char *output_dir;       /* never NULL: default "_build/<env>/rel" */
 	struct strvec lib_dirs;
@@ -167,10 +183,11 @@ struct rb_plan {
  * Pick the release (NULL: default_release, or the only one) and the
  * environment (NULL: default_environment, or "prod" if defined, else
  * the release's settings alone), then merge: a setting the environment
- * sets wins; lib_dirs, hooks, commands and overlays are replaced whole.
+ * sets wins; lib_dirs, hooks, commands, overlays and no_warn_undefined
+ * are replaced whole.
  * The defaults for unset settings: dev_mode false, include_erts true,
- * include_src false, strip_debug_info false, tar true (always false in
- * dev_mode), gzip, output_dir "_build/<env>/rel", applications [release
+ * include_src false, strip_debug_info true, tar true (always false in
+ * dev_mode), gzip, undefined_calls warn, output_dir "_build/<env>/rel", applications [release
  * name].  In the cookie, ${VAR} and ${VAR:-default} are replaced from
  * the process environment; an empty result means NULL.  Unknown names
  * are RB_ECONFIG errors "path: unknown environment 'x' (known: a, b)".

@@ -270,6 +270,7 @@ static void test_resolve_override(void **state)
 		 "    hooks: { post_stop: h/ps }\n"
 		 "    cookie: env\n"
 		 "    vm_args: env.args\n"
+		 "    env_sh: env.sh\n"
 		 "releases:\n"
 		 "  shop:\n"
 		 "    version: 1.0.0\n"
@@ -282,6 +283,8 @@ static void test_resolve_override(void **state)
 		 "    overlays: [ { mkdir: x } ]\n"
 		 "    cookie: rel\n"
 		 "    vm_args: rel.args\n"
+		 "    env_sh: rel.sh\n"
+		 "    remote_vm_args: rel.remote\n"
 		 "    sys_config: rel.config\n");
 	resolve_ok(&cfg, "shop", NULL, &plan);
 	assert_int_equal(plan.include_src, 0);
@@ -298,6 +301,8 @@ static void test_resolve_override(void **state)
 	assert_int_equal(plan.nr_overlays, 1);
 	assert_string_equal(plan.cookie, "env");
 	assert_string_equal(plan.vm_args, "env.args");
+	assert_string_equal(plan.env_sh, "env.sh");
+	assert_string_equal(plan.remote_vm_args, "rel.remote");
 	assert_string_equal(plan.sys_config, "rel.config");
 	assert_string_equal(plan.output_dir, "_build/prod/rel");
 	rb_plan_release(&plan);
@@ -321,17 +326,43 @@ static void test_resolve_defaults(void **state)
 	assert_int_equal(plan.include_erts, 1);
 	assert_null(plan.erts_path);
 	assert_int_equal(plan.include_src, 0);
-	assert_int_equal(plan.strip_debug_info, 0);
+	/* Stripped, as mix release strips. */
+	assert_int_equal(plan.strip_debug_info, 1);
 	assert_int_equal(plan.tar, 1);
 	assert_int_equal(plan.compression, RB_COMPRESS_GZIP);
 	assert_null(plan.cookie);
 	assert_null(plan.vm_args);
+	assert_null(plan.remote_vm_args);
+	assert_null(plan.env_sh);
 	assert_null(plan.sys_config);
 	assert_string_equal(plan.output_dir, "_build/prod/rel");
 	assert_int_equal(plan.lib_dirs.nr, 0);
 	assert_int_equal(plan.nr_hooks, 0);
 	assert_int_equal(plan.nr_commands, 0);
 	assert_int_equal(plan.nr_overlays, 0);
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+}
+
+/* strip_debug_info: false keeps the debug info, from a release or an environment. */
+static void test_resolve_keep_debug_info(void **state)
+{
+	struct rb_config cfg;
+	struct rb_plan plan;
+
+	(void)state;
+	parse_ok(&cfg, REL "    strip_debug_info: false\n");
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	assert_int_equal(plan.strip_debug_info, 0);
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+
+	parse_ok(&cfg, "environments:\n  dev:\n    strip_debug_info: no\n  prod:\n" REL);
+	resolve_ok(&cfg, NULL, "dev", &plan);
+	assert_int_equal(plan.strip_debug_info, 0);
+	rb_plan_release(&plan);
+	resolve_ok(&cfg, NULL, "prod", &plan);
+	assert_int_equal(plan.strip_debug_info, 1);
 	rb_plan_release(&plan);
 	rb_config_release(&cfg);
 }
@@ -700,6 +731,9 @@ static void test_hooks_and_commands(void **state)
 	expect_error(REL "    commands:\n      start: s.sh\n",
 		     "t.yml:5:7: command 'start' clashes with the built-in "
 		     "command of that name");
+	expect_error(REL "    commands:\n      remote_console: s.sh\n",
+		     "t.yml:5:7: command 'remote_console' clashes with the built-in "
+		     "command of that name");
 	expect_error(REL "    commands:\n      migrate: ''\n",
 		     "t.yml:5:16: command 'migrate' must not be empty");
 }
@@ -715,6 +749,57 @@ static void test_bad_compression(void **state)
 		     "(did you mean 'zstd'?)");
 	expect_error(REL "    tar: { compression: no }\n",
 		     "t.yml:4:25: 'compression' must be gzip, zstd or none");
+}
+
+/* undefined_calls: warn by default; an environment's wins; bad modes. */
+static void test_undefined_calls(void **state)
+{
+	struct rb_config cfg;
+	struct rb_plan plan;
+
+	(void)state;
+	parse_ok(&cfg, REL);
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	assert_int_equal(plan.undefined_calls, RB_UNDEFINED_WARN);
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+
+	parse_ok(&cfg, "environments:\n  ci:\n    undefined_calls: error\n"
+		       "  prod:\n" REL "    undefined_calls: ignore\n");
+	resolve_ok(&cfg, NULL, "ci", &plan);
+	assert_int_equal(plan.undefined_calls, RB_UNDEFINED_ERROR);
+	rb_plan_release(&plan);
+	resolve_ok(&cfg, NULL, "prod", &plan);
+	assert_int_equal(plan.undefined_calls, RB_UNDEFINED_IGNORE);
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+
+	expect_error(REL "    undefined_calls: wran\n",
+		     "t.yml:4:22: unknown undefined_calls mode 'wran' "
+		     "(did you mean 'warn'?)");
+	expect_error(REL "    undefined_calls: loud\n",
+		     "t.yml:4:22: unknown undefined_calls mode 'loud' "
+		     "(known: warn, error, ignore)");
+	expect_error(REL "    undefined_calls: false\n",
+		     "t.yml:4:22: 'undefined_calls' must be warn, error or ignore");
+
+	/* no_warn_undefined: a list, replaced whole by an environment's */
+	parse_ok(&cfg, "environments:\n  ci:\n    no_warn_undefined: []\n"
+		       "  prod:\n" REL
+		       "    no_warn_undefined: [scram, Elixir.Jason]\n");
+	resolve_ok(&cfg, NULL, "prod", &plan);
+	assert_int_equal(plan.no_warn_undefined.nr, 2);
+	assert_string_equal(plan.no_warn_undefined.v[0], "scram");
+	assert_string_equal(plan.no_warn_undefined.v[1], "Elixir.Jason");
+	rb_plan_release(&plan);
+	resolve_ok(&cfg, NULL, "ci", &plan);
+	assert_int_equal(plan.no_warn_undefined.nr, 0);
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+	expect_error(REL "    no_warn_undefined: scram\n",
+		     "t.yml:4:24: 'no_warn_undefined' must be a list");
+	expect_error(REL "    no_warn_undefined: ['']\n",
+		     "t.yml:4:25: each entry of 'no_warn_undefined' must not be empty");
 }
 
 static void test_empty_and_shape(void **state)
@@ -772,10 +857,16 @@ static void test_names(void **state)
 	assert_string_equal(rb_hook_events[3], "post_start");
 	assert_string_equal(rb_hook_events[7], "post_upgrade");
 	assert_null(rb_hook_events[8]);
-	assert_int_equal(rb_nr_builtin_commands, 22);
+	assert_int_equal(rb_nr_builtin_commands, 27);
 	assert_string_equal(rb_builtin_commands[19], "help");
 	assert_string_equal(rb_builtin_commands[21], "nodetool");
-	assert_null(rb_builtin_commands[22]);
+	/* the aliases users type, and the control script's internal one */
+	assert_string_equal(rb_builtin_commands[22], "daemon_iex");
+	assert_string_equal(rb_builtin_commands[23], "start_iex");
+	assert_string_equal(rb_builtin_commands[24], "remote_console");
+	assert_string_equal(rb_builtin_commands[25], "attach");
+	assert_string_equal(rb_builtin_commands[26], "run_erl_daemon");
+	assert_null(rb_builtin_commands[27]);
 	assert_string_equal(rb_start_type_name(RB_START_PERMANENT),
 			    "permanent");
 	assert_string_equal(rb_start_type_name(RB_START_NONE), "none");
@@ -802,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_full_schema),
 		cmocka_unit_test(test_resolve_override),
 		cmocka_unit_test(test_resolve_defaults),
+		cmocka_unit_test(test_resolve_keep_debug_info),
 		cmocka_unit_test(test_resolve_release_choice),
 		cmocka_unit_test(test_resolve_env_choice),
 		cmocka_unit_test(test_cookie),
@@ -815,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_overlays),
 		cmocka_unit_test(test_hooks_and_commands),
 		cmocka_unit_test(test_bad_compression),
+		cmocka_unit_test(test_undefined_calls),
 		cmocka_unit_test(test_empty_and_shape),
 		cmocka_unit_test(test_one_line_errors),
 		cmocka_unit_test(test_load_missing_file),
