@@ -188,6 +188,19 @@ assert_contains() {
 	esac
 }
 
+# stop_release ROOT: stop the release's node and wait until it no longer
+# answers.
+stop_release() {
+	out=$(ctl "$1" stop 2>&1) || fail "bin/$(release_name "$1") stop exited $?: $out"
+	n=0
+	while ctl "$1" ping >/dev/null 2>&1 && [ $n -lt 50 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	ctl "$1" ping >/dev/null 2>&1 && fail "$1 still answers after stop"
+	return 0
+}
+
 # unpack_and_run TARBALL DEST EXPR WANT: unpack TARBALL into the empty
 # directory DEST, start the release, check that rpc EXPR prints WANT,
 # stop it and wait until it no longer answers.
@@ -198,12 +211,44 @@ unpack_and_run() {
 	out=$(ctl "$2" start 2>&1) || fail "bin/$(release_name "$2") start exited $?: $out"
 	out=$(ctl "$2" rpc "$3" 2>&1) || fail "rpc '$3' exited $?: $out"
 	assert_eq "$out" "$4" "rpc '$3'"
-	out=$(ctl "$2" stop 2>&1) || fail "stop exited $?: $out"
-	n=0
-	while ctl "$2" ping >/dev/null 2>&1 && [ $n -lt 50 ]; do
-		sleep 0.2
-		n=$((n + 1))
-	done
-	ctl "$2" ping >/dev/null 2>&1 && fail "$2 still answers after stop"
-	return 0
+	stop_release "$2"
 }
+
+# wait_text FILE TEXT: wait up to 60 s for TEXT to appear in FILE.
+wait_text() {
+	n=0
+	until grep -q -F -- "$2" "$1" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 300 ] || return 1
+		sleep 0.2
+	done
+}
+
+# remote_session REL CMD EXPR OUT: `bin/<name> CMD` (remote or an alias
+# of it, through ctl's environment and CTL_SHELL) under a pseudo-terminal
+# made by script(1).
+# Types EXPR at the first prompt, then leaves with Ctrl-G q, which ends
+# the local shell node only: q() or halt() would stop the remote node.
+# The session's transcript goes to OUT; the exit status is script's.
+# script(1) runs the command with $SHELL, which CI leaves unset (dash):
+# pin it so every machine runs the same thing. The inner timeout stays in
+# the terminal's foreground process group (--foreground); in a group of its
+# own, the VM's first tcsetattr() would stop it with SIGTTOU.
+remote_session() {
+	cat >"$T/remote.sh" <<-EOF
+	exec timeout --foreground -k 10 90 env -i PATH=/usr/bin:/bin HOME="$HOME" \
+		ERL_EPMD_PORT="$ERL_EPMD_PORT" ${EXTRA_ENV:-} ${CTL_SHELL:-} \
+		"$1/bin/$(release_name "$1")" $2
+	EOF
+	: >"$4"
+	{
+		wait_text "$4" "1> " || exit 0
+		printf '%s\n' "$3"
+		wait_text "$4" "2> " || exit 0
+		printf '\007'
+		wait_text "$4" "-->" || exit 0
+		printf 'q\n'
+		sleep 1
+	} | SHELL=/bin/sh timeout -k 10 120 script -q -e -c "sh $T/remote.sh" /dev/null >"$4" 2>&1
+}
+

@@ -40,43 +40,6 @@ wait_pong() {
 	done
 }
 
-# wait_text FILE TEXT: wait up to 60 s for TEXT to appear in FILE.
-wait_text() {
-	n=0
-	until grep -q -F -- "$2" "$1" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -lt 300 ] || return 1
-		sleep 0.2
-	done
-}
-
-# remote_session REL EXPR OUT: `bin/<name> remote` (through ctl's
-# environment and CTL_SHELL) under a pseudo-terminal made by script(1).
-# Types EXPR at the first prompt, then leaves with Ctrl-G q, which ends
-# the local shell node only: q() or halt() would stop the remote node.
-# The session's transcript goes to OUT; the exit status is script's.
-# script(1) runs the command with $SHELL, which CI leaves unset (dash):
-# pin it so every machine runs the same thing. The inner timeout stays in
-# the terminal's foreground process group (--foreground); in a group of its
-# own, the VM's first tcsetattr() would stop it with SIGTTOU.
-remote_session() {
-	cat >"$T/remote.sh" <<-EOF
-	exec timeout --foreground -k 10 90 env -i PATH=/usr/bin:/bin HOME="$HOME" \
-		ERL_EPMD_PORT="$ERL_EPMD_PORT" ${EXTRA_ENV:-} ${CTL_SHELL:-} \
-		"$1/bin/$(release_name "$1")" remote
-	EOF
-	: >"$3"
-	{
-		wait_text "$3" "1> " || exit 0
-		printf '%s\n' "$2"
-		wait_text "$3" "2> " || exit 0
-		printf '\007'
-		wait_text "$3" "-->" || exit 0
-		printf 'q\n'
-		sleep 1
-	} | SHELL=/bin/sh timeout -k 10 120 script -q -e -c "sh $T/remote.sh" /dev/null >"$3" 2>&1
-}
-
 ### the counter release, with a custom command
 
 proj="$T/counter"
@@ -221,7 +184,7 @@ usage: bin/counter COMMAND" "$sh an unknown command's message (named as typed) a
 	st=$?
 	assert_eq "$st" "1" "$sh remote without a terminal: exit status"
 	assert_contains "$out" "remote needs a terminal" "$sh remote without a terminal"
-	remote_session "$rel" 'node().' "$T/remote.out"
+	remote_session "$rel" remote 'node().' "$T/remote.out"
 	st=$?
 	[ $st -eq 0 ] || fail "$sh remote under a terminal exited $st: $(cat -v "$T/remote.out")"
 	grep -q -F "'counter@127.0.0.1'" "$T/remote.out" ||
@@ -316,7 +279,7 @@ for CTL_SHELL in "$@"; do
 	pass "$sh rpc, eval and command with Elixir syntax"
 
 	out=$(ctl "$srel" remote </dev/null 2>&1) && fail "$sh remote without a terminal exited 0: $out"
-	remote_session "$srel" 'node()' "$T/remote.out"
+	remote_session "$srel" remote 'node()' "$T/remote.out"
 	st=$?
 	[ $st -eq 0 ] || fail "$sh remote under a terminal exited $st: $(cat -v "$T/remote.out")"
 	grep -q -F "Interactive Elixir" "$T/remote.out" ||

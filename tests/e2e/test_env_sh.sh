@@ -69,36 +69,6 @@ NODE=COUNTER_env@127.0.0.1
 LOG="$T/env_sh.log"
 export EXTRA_ENV="ENV_SH_LOG=$LOG"
 
-# wait_text FILE TEXT: wait up to 60 s for TEXT to appear in FILE.
-wait_text() {
-	n=0
-	until grep -q -F -- "$2" "$1" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -lt 300 ] || return 1
-		sleep 0.2
-	done
-}
-
-# remote_session REL CMD EXPR OUT: `bin/<name> CMD` under a pseudo-terminal
-# made by script(1) (as in test_ctl_shells.sh): types EXPR at the first
-# prompt, leaves with Ctrl-G q (the local shell node only).
-remote_session() {
-	cat >"$T/remote.sh" <<-EOF
-	exec timeout --foreground -k 10 90 env -i PATH=/usr/bin:/bin HOME="$HOME" \
-		ERL_EPMD_PORT="$ERL_EPMD_PORT" ${EXTRA_ENV:-} "$1/bin/counter" $2
-	EOF
-	: >"$4"
-	{
-		wait_text "$4" "1> " || exit 0
-		printf '%s\n' "$3"
-		wait_text "$4" "2> " || exit 0
-		printf '\007'
-		wait_text "$4" "-->" || exit 0
-		printf 'q\n'
-		sleep 1
-	} | SHELL=/bin/sh timeout -k 10 120 script -q -e -c "sh $T/remote.sh" /dev/null >"$4" 2>&1
-}
-
 # rpc_is EXPR WANT WHAT
 rpc_is() {
 	got=$(ctl "$rel" rpc "$1" 2>&1) || fail "$3: rpc '$1' exited $?: $got"

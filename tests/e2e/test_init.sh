@@ -21,14 +21,7 @@ boot_release() {
 	ctl "$root" start || fail "bin/$(release_name "$root") start exited $?"
 	got=$(ctl "$root" ping) || fail "ping failed after start"
 	assert_eq "$got" "pong" "ping"
-	ctl "$root" stop >/dev/null || fail "stop failed"
-	i=0
-	while ctl "$root" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	ctl "$root" ping >/dev/null 2>&1 && fail "ping still answers after stop"
-	return 0
+	stop_release "$root"
 }
 
 written="rel/commands/migrate.sh rel/config.yml rel/env.sh rel/hooks/post_start/10-example.sh rel/sys.config rel/vm.args"
