@@ -31,7 +31,8 @@ PG_USER=postgres
 # cluster's directory (postgres cannot enter the test's 0700 directory),
 # with a clean environment.
 pg_as_postgres() {
-	(cd "$PG_DIR" && runuser -u "$PG_USER" -- env -i PATH=/usr/bin:/bin \
+	# runuser is in /usr/sbin, which a minimal PATH may lack
+	(cd "$PG_DIR" && PATH="$PATH:/usr/sbin:/sbin" runuser -u "$PG_USER" -- env -i PATH=/usr/bin:/bin \
 		HOME="$PG_DIR" LC_ALL=C "$@")
 }
 

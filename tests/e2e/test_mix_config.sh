@@ -68,12 +68,17 @@ dest="$T/unpacked"
 mkdir "$dest"
 tar -xzf "$rel/releases/$vsn/shop.tar.gz" -C "$dest" || fail "cannot unpack the tarball"
 track_release "$dest"
-# eval prints the value of the expression
+# eval prints the value of the expression; as in mix release, its node
+# loads no application of the release until asked (Application.load/1
+# applies the configuration)
 out=$(ctl "$dest" eval 'Application.get_env(:shop, :greeting)') ||
+	fail "eval failed: $out"
+assert_eq "$out" 'nil' "greeting from eval before Application.load(:shop)"
+out=$(ctl "$dest" eval 'Application.load(:shop); Application.get_env(:shop, :greeting)') ||
 	fail "eval failed: $out"
 assert_eq "$out" '"hello"' "greeting from eval"
 out=$(EXTRA_ENV="SHOP_DB_HOST=db.example" ctl "$dest" eval \
-	'{Application.get_env(:shop, :mode), Application.get_env(:shop, :db)[:host]}') ||
+	'Application.load(:shop); {Application.get_env(:shop, :mode), Application.get_env(:shop, :db)[:host]}') ||
 	fail "eval failed: $out"
 assert_eq "$out" "{:prod, 'db.example'}" "mode and db host from eval"
 pass "eval of the unpacked release sees the configuration"
@@ -84,10 +89,10 @@ cmp "$proj/config/runtime.exs" "$dest/releases/$vsn/runtime.exs" ||
 grep -q "  releases/$vsn/runtime.exs\$" "$dest/releases/$vsn/SHA256SUMS" ||
 	fail "SHA256SUMS does not list releases/$vsn/runtime.exs"
 out=$(EXTRA_ENV="SHOP_GREETING=howdy SHOP_PORT=8080" ctl "$dest" eval \
-	'{Application.get_env(:shop, :greeting), Application.get_env(:shop, :runtime), Application.get_env(:shop, :mode)}') ||
+	'Application.load(:shop); {Application.get_env(:shop, :greeting), Application.get_env(:shop, :runtime), Application.get_env(:shop, :mode)}') ||
 	fail "eval with runtime.exs failed: $out"
 assert_eq "$out" '{"howdy", [env: :prod, port: 8080], :prod}' "eval: runtime.exs over config.exs, config.exs kept"
-out=$(EXTRA_ENV="SHOP_DB_HOST=db.example" ctl "$dest" eval 'Application.get_env(:shop, :db)[:host]') ||
+out=$(EXTRA_ENV="SHOP_DB_HOST=db.example" ctl "$dest" eval 'Application.load(:shop); Application.get_env(:shop, :db)[:host]') ||
 	fail "eval failed: $out"
 assert_eq "$out" "'db.example'" "eval: rel/sys.config's \${VAR} still rendered with runtime.exs"
 # no PostgreSQL here: the post_start hook that migrates is not for this test
