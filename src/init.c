@@ -14,38 +14,16 @@ static int ident_char(char c)
 
 char *rb_mix_app_name(const char *text)
 {
-	const char *p = text;
+	for (const char *p = NULL; (p = rb_mix_keyword(text, p, "app")); p += 4) {
+		const char *s = p + 4, *e;
 
-	while (*p) {
-		if (*p == '#') { /* a comment, to the end of the line */
-			while (*p && *p != '\n')
-				p++;
-			continue;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == ':' && (islower((unsigned char)s[1]) || s[1] == '_')) {
+			for (e = ++s; ident_char(*e); e++)
+				;
+			return xstrndup(s, (size_t)(e - s));
 		}
-		if (*p == '"' || *p == '\'') { /* a string or charlist */
-			char q = *p++;
-
-			while (*p && *p != q)
-				p += (*p == '\\' && p[1]) ? 2 : 1;
-			if (*p)
-				p++;
-			continue;
-		}
-		if (!strncmp(p, "app:", 4) &&
-		    (p == text || (!ident_char(p[-1]) && p[-1] != ':'))) {
-			const char *s = p + 4, *e;
-
-			while (*s == ' ' || *s == '\t')
-				s++;
-			if (*s == ':' && (islower((unsigned char)s[1]) || s[1] == '_')) {
-				for (e = ++s; ident_char(*e); e++)
-					;
-				return xstrndup(s, (size_t)(e - s));
-			}
-			p += 4;
-			continue;
-		}
-		p++;
 	}
 	return NULL;
 }

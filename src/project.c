@@ -4,6 +4,7 @@
  */
 #include "project.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,23 +40,48 @@ static int makefile_includes_erlang_mk(const char *root)
 	return 0;
 }
 
-/* mix.exs says apps_path: (outside comments): an umbrella project. */
+static int ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+const char *rb_mix_keyword(const char *text, const char *from, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p = from ? from : text;
+
+	while (*p) {
+		if (*p == '#') { /* a comment, to the end of the line */
+			while (*p && *p != '\n')
+				p++;
+			continue;
+		}
+		if (*p == '"' || *p == '\'') { /* a string or charlist */
+			char q = *p++;
+
+			while (*p && *p != q)
+				p += (*p == '\\' && p[1]) ? 2 : 1;
+			if (*p)
+				p++;
+			continue;
+		}
+		if (!strncmp(p, key, n) && p[n] == ':' &&
+		    (p == text || (!ident_char(p[-1]) && p[-1] != ':')))
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/* mix.exs says apps_path: an umbrella project. */
 static int mix_is_umbrella(const char *mix_exs)
 {
 	char *text = NULL;
-	int ret = 0;
+	int ret;
 
 	if (read_file(mix_exs, &text, NULL, NULL) < 0)
 		return 0;
-	for (const char *line = text; *line;) {
-		size_t n = strcspn(line, "\n");
-		const char *hit = strstr(line, "apps_path:");
-		const char *hash = memchr(line, '#', n);
-
-		if (hit && hit < line + n && (!hash || hit < hash))
-			ret = 1;
-		line += n + (line[n] == '\n');
-	}
+	ret = rb_mix_keyword(text, NULL, "apps_path") != NULL;
 	free(text);
 	return ret;
 }
@@ -77,20 +103,21 @@ int rb_project_detect(struct rb_project *p, const char *dir, const char *env,
 {
 	char *mix = path_join(dir, "mix.exs");
 	char *rebar = path_join(dir, "rebar.config");
-	char *emk = path_join(dir, "erlang.mk");
+	char *emk_file = path_join(dir, "erlang.mk");
 	char *build = xasprintf("%s/_build", dir);
+	int emk;
 
 	(void)err;
 	memset(p, 0, sizeof(*p));
 	p->root = xstrdup(dir);
+	emk = is_file(emk_file) || makefile_includes_erlang_mk(dir);
 	if (is_file(mix)) {
 		p->kind = RB_PROJECT_MIX;
 		p->umbrella = mix_is_umbrella(mix);
-	} else if (is_file(rebar) && (is_dir(build) ||
-				      !(is_file(emk) || makefile_includes_erlang_mk(dir)))) {
+	} else if (is_file(rebar) && (is_dir(build) || !emk)) {
 		/* rebar3 wins when it built the project (or there is no erlang.mk) */
 		p->kind = RB_PROJECT_REBAR3;
-	} else if (is_file(emk) || makefile_includes_erlang_mk(dir)) {
+	} else if (emk) {
 		p->kind = RB_PROJECT_ERLANG_MK;
 	} else {
 		p->kind = RB_PROJECT_PLAIN;
@@ -126,7 +153,7 @@ int rb_project_detect(struct rb_project *p, const char *dir, const char *env,
 	}
 	free(mix);
 	free(rebar);
-	free(emk);
+	free(emk_file);
 	free(build);
 	return 0;
 }

@@ -36,6 +36,14 @@ int rb_project_detect(struct rb_project *p, const char *dir, const char *env,
 		      struct rb_error *err);
 void rb_project_release(struct rb_project *p);
 
+/*
+ * The first keyword "key:" of a mix.exs text at or after from (NULL: its
+ * start) that stands outside comments, strings and charlists and is not
+ * the end of a longer key (app: is not my_app: nor ::app:), or NULL.
+ * Returns where the keyword starts.
+ */
+const char *rb_mix_keyword(const char *text, const char *from, const char *key);
+
 /* "mix", "rebar3", "erlang.mk" or "plain". */
 const char *rb_project_kind_name(enum rb_project_kind kind);
 

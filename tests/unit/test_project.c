@@ -84,6 +84,9 @@ static void test_mix(void **state)
 	test_put(f->root, "mix.exs", "# apps_path: \"no\"\n[app: :x]\n", 0644);
 	detect(f);
 	assert_false(f->p.umbrella);
+	test_put(f->root, "mix.exs", "@doc \"apps_path: x\"\n[my_apps_path: 1, app: :x]\n", 0644);
+	detect(f);
+	assert_false(f->p.umbrella);
 	test_put(f->root, "mix.exs", "[\n  apps_path: \"apps\",\n  version: \"0.1.0\"\n]\n", 0644);
 	detect(f);
 	assert_true(f->p.umbrella);
