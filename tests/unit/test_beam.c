@@ -438,6 +438,21 @@ static void imports_text(const struct rb_beam_info *info, struct strbuf *sb)
 	strvec_clear(&lines);
 }
 
+/* The import table of the .beam at path, as imports_text() writes it, into sb. */
+static void file_imports_text(const char *path, struct strbuf *sb)
+{
+	struct rb_beam b = RB_BEAM_INIT;
+	struct rb_beam_info info = RB_BEAM_INFO_INIT;
+	struct rb_error err;
+
+	assert_int_equal(rb_beam_load(&b, path, &err), 0);
+	assert_int_equal(rb_beam_read_info(&b, &info, &err), 0);
+	assert_int_equal(rb_beam_read_imports(&b, &info, &err), 0);
+	imports_text(&info, sb);
+	rb_beam_info_release(&info);
+	rb_beam_release(&b);
+}
+
 /* The import table, as beam_lib:chunks(Beam, [imports]) reads it. */
 static void test_imports(void **state)
 {
@@ -477,14 +492,9 @@ static void test_imports(void **state)
 	/* the table survives stripping */
 	path = tpath(f, "stripped/m.beam");
 	if (is_file(path)) {
-		assert_int_equal(rb_beam_load(&b, path, &err), 0);
-		assert_int_equal(rb_beam_read_info(&b, &info, &err), 0);
-		assert_int_equal(rb_beam_read_imports(&b, &info, &err), 0);
 		sb_reset(&ours);
-		imports_text(&info, &ours);
+		file_imports_text(path, &ours);
 		assert_string_equal(sb_str(&ours), sb_str(&ref));
-		rb_beam_info_release(&info);
-		rb_beam_release(&b);
 	}
 	free(path);
 	sb_release(&ours);
@@ -495,21 +505,13 @@ static void test_imports(void **state)
 static void test_imports_elixir(void **state)
 {
 	struct fixture *f = *state;
-	struct rb_beam b = RB_BEAM_INIT;
-	struct rb_beam_info info = RB_BEAM_INFO_INIT;
 	struct strbuf ours = STRBUF_INIT;
-	struct rb_error err;
 	char *path;
 
 	need_ex(f);
 	path = tpath(f, "Elixir.Ex.beam");
-	assert_int_equal(rb_beam_load(&b, path, &err), 0);
-	assert_int_equal(rb_beam_read_info(&b, &info, &err), 0);
-	assert_int_equal(rb_beam_read_imports(&b, &info, &err), 0);
-	imports_text(&info, &ours);
+	file_imports_text(path, &ours);
 	assert_non_null(strstr(sb_str(&ours), "erlang:get_module_info/"));
-	rb_beam_info_release(&info);
-	rb_beam_release(&b);
 	sb_release(&ours);
 	free(path);
 }
