@@ -279,6 +279,20 @@ static const char default_vm_args[] =
 	"## More ports and sockets\n"
 	"##+Q 65536\n";
 
+/* A configuration file: copy_file(), never executable. */
+static int copy_data_file(const char *from, const char *to,
+			  struct rb_error *err)
+{
+	struct stat st;
+
+	if (copy_file(from, to, err) < 0)
+		return -1;
+	if (stat(to, &st) < 0 ||
+	    chmod(to, rb_normal_mode(st.st_mode & ~(mode_t)0111)) < 0)
+		return rb_fail_errno(err, "cannot chmod '%s'", to);
+	return 0;
+}
+
 static int copy_config_file(const struct rb_project *proj, const char *src,
 			    const char *dst, const char *fallback,
 			    struct rb_error *err)
@@ -292,10 +306,7 @@ static int copy_config_file(const struct rb_project *proj, const char *src,
 	if (!is_file(path)) {
 		ret = rb_error(err, RB_ECONFIG, "'%s' does not exist", src);
 	} else {
-		ret = copy_file(path, dst, err);
-		if (!ret)
-			ret = chmod(dst, 0644) < 0 ?
-				      rb_fail_errno(err, "cannot chmod '%s'", dst) : 0;
+		ret = copy_data_file(path, dst, err);
 	}
 	free(path);
 	return ret;
@@ -340,9 +351,7 @@ static int copy_runtime_config(const struct rb_project *proj,
 	int ret = 0;
 
 	if (proj->kind == RB_PROJECT_MIX && is_file(src)) {
-		ret = copy_file(src, dst, err);
-		if (!ret && chmod(dst, 0644) < 0)
-			ret = rb_fail_errno(err, "cannot chmod '%s'", dst);
+		ret = copy_data_file(src, dst, err);
 		out->runtime_config = !ret;
 	}
 	free(dst);

@@ -247,7 +247,7 @@ int rb_beam_strip_file(const char *from, const char *to,
 
 	if (stat(from, &st) < 0)
 		return rb_fail_errno(err, "cannot stat '%s'", from);
-	mode = st.st_mode & 0111 ? 0755 : 0644; /* as copy_file() */
+	mode = rb_normal_mode(st.st_mode); /* as copy_file() */
 	if (read_file(from, &buf, &len, err) < 0)
 		return -1;
 	if (rb_beam_strip(buf, len, NULL, &out, &out_len, &e) < 0) {

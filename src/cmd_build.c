@@ -19,6 +19,7 @@
 #include "sign.h"
 #include "upgrade.h"
 #include "util.h"
+#include "validate.h"
 #include "xref.h"
 
 struct build_opts {
@@ -321,6 +322,7 @@ int cmd_build(int argc, char **argv)
 	struct rb_upgrade_summary up;
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
+	struct strvec warnings = STRVEC_INIT;
 	const char *vsn;
 	struct rb_error err = { 0 };
 	long long epoch;
@@ -389,6 +391,10 @@ int cmd_build(int argc, char **argv)
 		}
 		rb_migration_list_release(&migs);
 	}
+	if (rb_validate_release(plan, &p.proj, &apps, &warnings, &err) < 0)
+		goto fail;
+	for (size_t i = 0; i < warnings.nr; i++)
+		say("warning: ", warnings.v[i]);
 	if (o.verbose)
 		for (size_t i = 0; i < apps.nr; i++)
 			printf("application %s %s %s\n", apps.v[i].name,
@@ -421,6 +427,18 @@ int cmd_build(int argc, char **argv)
 	}
 	if (!plan->dev_mode && rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0)
 		goto fail;
+	if (o.verbose && !plan->dev_mode) {
+		struct strvec priv = STRVEC_INIT;
+
+		if (rb_tree_private(rel.root, &priv, &err) < 0)
+			goto fail;
+		for (size_t i = 0; i < priv.nr; i++) {
+			printf("private ");
+			print_sanitized(stdout, priv.v[i]);
+			printf(" (others cannot read it in the project)\n");
+		}
+		strvec_clear(&priv);
+	}
 	/* Before the tarball, which carries the signature. */
 	if (key.pkey && rb_sign_manifest(&key, rel.root, rel.vsn, &err) < 0)
 		goto fail;
@@ -451,6 +469,7 @@ out:
 	rb_key_release(&key);
 	rb_assembly_release(&rel);
 	free(refs);
+	strvec_clear(&warnings);
 	rb_app_list_release(&apps);
 	project_release(&p);
 	return ret;

@@ -42,7 +42,7 @@ static const char *const settings_keys[] = {
 	"dev_mode", "include_erts", "include_src", "strip_debug_info", "tar",
 	"cookie", "vm_args", "sys_config", "output_dir", "lib_dirs", "hooks",
 	"commands", "overlays", "undefined_calls", "remote_vm_args", "env_sh",
-	"no_warn_undefined", NULL,
+	"no_warn_undefined", "follow_links_under", NULL,
 };
 static const char *const release_keys[] = { "version", "applications", NULL };
 static const char *const tar_keys[] = { "compression", NULL };
@@ -515,6 +515,7 @@ static void settings_release(struct rb_settings *s)
 	free(s->output_dir);
 	strvec_clear(&s->lib_dirs);
 	strvec_clear(&s->no_warn_undefined);
+	strvec_clear(&s->follow_links_under);
 	named_free(s->hooks, s->nr_hooks);
 	named_free(s->commands, s->nr_commands);
 	overlays_free(s->overlays, s->nr_overlays);
@@ -573,23 +574,31 @@ static int parse_tar(struct parse *p, const yaml_node_t *v,
 	return 0;
 }
 
-static int parse_lib_dirs(struct parse *p, const yaml_node_t *v,
-			  struct rb_settings *s)
+/* A list of strings (lib_dirs, no_warn_undefined, follow_links_under). */
+static int parse_strings(struct parse *p, const yaml_node_t *v,
+			 const char *key, struct strvec *out, int *given)
 {
-	if (check_seq(p, v, "'lib_dirs'"))
-		return -1;
+	char *what = xasprintf("'%s'", key);
+	char *each = xasprintf("each entry of '%s'", key);
+	int ret = -1;
+
+	if (check_seq(p, v, what))
+		goto out;
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
-		yaml_node_t *d = node_at(p, *it);
-		char *path = NULL;
+		char *str = NULL;
 
-		if (get_string(p, d, "each entry of 'lib_dirs'", 0, &path))
-			return -1;
-		strvec_push(&s->lib_dirs, path);
-		free(path);
+		if (get_string(p, node_at(p, *it), each, 0, &str))
+			goto out;
+		strvec_push(out, str);
+		free(str);
 	}
-	s->has_lib_dirs = 1;
-	return 0;
+	*given = 1;
+	ret = 0;
+out:
+	free(what);
+	free(each);
+	return ret;
 }
 
 static int parse_hooks(struct parse *p, const yaml_node_t *v,
@@ -749,26 +758,6 @@ static int parse_undefined_calls(struct parse *p, const yaml_node_t *v,
 	return 0;
 }
 
-static int parse_no_warn_undefined(struct parse *p, const yaml_node_t *v,
-				   struct rb_settings *s)
-{
-	if (check_seq(p, v, "'no_warn_undefined'"))
-		return -1;
-	for (yaml_node_item_t *it = v->data.sequence.items.start;
-	     it < v->data.sequence.items.top; it++) {
-		yaml_node_t *m = node_at(p, *it);
-		char *mod = NULL;
-
-		if (get_string(p, m, "each entry of 'no_warn_undefined'", 0,
-			       &mod))
-			return -1;
-		strvec_push(&s->no_warn_undefined, mod);
-		free(mod);
-	}
-	s->has_no_warn_undefined = 1;
-	return 0;
-}
-
 /* 1 when key is a setting and was parsed, 0 when it is not one. */
 static int parse_setting(struct parse *p, const char *key,
 			 const yaml_node_t *v, struct rb_settings *s)
@@ -803,7 +792,10 @@ static int parse_setting(struct parse *p, const char *key,
 	else if (!strcmp(key, "output_dir"))
 		ret = get_string(p, v, what, 0, &s->output_dir);
 	else if (!strcmp(key, "lib_dirs"))
-		ret = parse_lib_dirs(p, v, s);
+		ret = parse_strings(p, v, key, &s->lib_dirs, &s->has_lib_dirs);
+	else if (!strcmp(key, "follow_links_under"))
+		ret = parse_strings(p, v, key, &s->follow_links_under,
+				    &s->has_follow_links_under);
 	else if (!strcmp(key, "hooks"))
 		ret = parse_hooks(p, v, s);
 	else if (!strcmp(key, "commands"))
@@ -813,7 +805,8 @@ static int parse_setting(struct parse *p, const char *key,
 	else if (!strcmp(key, "undefined_calls"))
 		ret = parse_undefined_calls(p, v, s);
 	else if (!strcmp(key, "no_warn_undefined"))
-		ret = parse_no_warn_undefined(p, v, s);
+		ret = parse_strings(p, v, key, &s->no_warn_undefined,
+				    &s->has_no_warn_undefined);
 	else
 		return 0;
 	return ret < 0 ? -1 : 1;
@@ -1351,6 +1344,9 @@ static void merge(struct rb_plan *plan, const struct rb_settings *r,
 	s = e->has_no_warn_undefined ? e : r;
 	for (size_t i = 0; i < s->no_warn_undefined.nr; i++)
 		strvec_push(&plan->no_warn_undefined, s->no_warn_undefined.v[i]);
+	s = e->has_follow_links_under ? e : r;
+	for (size_t i = 0; i < s->follow_links_under.nr; i++)
+		strvec_push(&plan->follow_links_under, s->follow_links_under.v[i]);
 	s = e->has_hooks ? e : r;
 	plan->hooks = dup_named(s->hooks, s->nr_hooks);
 	plan->nr_hooks = s->nr_hooks;
@@ -1520,6 +1516,7 @@ void rb_plan_release(struct rb_plan *plan)
 	free(plan->output_dir);
 	strvec_clear(&plan->lib_dirs);
 	strvec_clear(&plan->no_warn_undefined);
+	strvec_clear(&plan->follow_links_under);
 	named_free(plan->hooks, plan->nr_hooks);
 	named_free(plan->commands, plan->nr_commands);
 	overlays_free(plan->overlays, plan->nr_overlays);

@@ -77,6 +77,9 @@ struct rb_settings {
 	int undefined_calls;    /* undefined_calls: warn | error | ignore, RB_UNSET or enum */
 	struct strvec no_warn_undefined; /* no_warn_undefined: [module] */
 	int has_no_warn_undefined;       /* given: replaces the release's */
+	/* follow_links_under: [path] where links out of the project may go */
+	struct strvec follow_links_under;
+	int has_follow_links_under;
 	char *cookie;           /* cookie: string, ${VAR} expanded at build */
 	char *vm_args;          /* vm_args: path */
 	char *remote_vm_args;   /* remote_vm_args: path */
@@ -164,6 +167,7 @@ struct rb_plan {
 	enum rb_compression compression;
 	enum rb_undefined_calls undefined_calls;
 	struct strvec no_warn_undefined; /* modules not to report as missing */
+	struct strvec follow_links_under; /* roots links may lead to */
 	char *cookie;           /* NULL: none shipped (the server makes one) */
 	char *vm_args;
 	char *remote_vm_args;   /* NULL: no releases/<vsn>/remote.vm.args */
@@ -183,8 +187,8 @@ struct rb_plan {
  * Pick the release (NULL: default_release, or the only one) and the
  * environment (NULL: default_environment, or "prod" if defined, else
  * the release's settings alone), then merge: a setting the environment
- * sets wins; lib_dirs, hooks, commands, overlays and no_warn_undefined
- * are replaced whole.
+ * sets wins; lib_dirs, hooks, commands, overlays, no_warn_undefined and
+ * follow_links_under are replaced whole.
  * The defaults for unset settings: dev_mode false, include_erts true,
  * include_src false, strip_debug_info true, tar true (always false in
  * dev_mode), gzip, undefined_calls warn, output_dir "_build/<env>/rel", applications [release

@@ -424,16 +424,6 @@ static const char *leaf_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static mode_t file_mode(mode_t mode)
-{
-	int exec = (mode & 0111) != 0;
-
-	/* Neither group nor others may read: a secret, keep it so. */
-	if (!(mode & 0044))
-		return exec ? 0700 : 0600;
-	return exec ? 0755 : 0644;
-}
-
 /* A file the tarball carries beside what SHA256SUMS lists. */
 static int unlisted_ok(const char *path)
 {
@@ -488,7 +478,7 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 	int64_t size = archive_entry_size(e);
 	uint64_t written = 0;
 	int parent, fd = -1, ret = -1, hashing = x->opts->manifest != NULL;
-	mode_t mode = file_mode(archive_entry_perm(e));
+	mode_t mode = rb_normal_mode(archive_entry_perm(e));
 	struct timespec ts[2];
 	struct node *n;
 

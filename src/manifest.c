@@ -152,20 +152,6 @@ int rb_is_manifest_path(const char *relpath)
 	return name && !strcmp(name, "SHA256SUMS");
 }
 
-mode_t rb_normal_mode(mode_t mode)
-{
-	int exec = (mode & 0111) != 0;
-
-	if (S_ISDIR(mode))
-		return 0755;
-	if (S_ISLNK(mode))
-		return 0777;
-	/* Neither group nor others may read: a secret, keep it so. */
-	if (!(mode & 0044))
-		return exec ? 0700 : 0600;
-	return exec ? 0755 : 0644;
-}
-
 int rb_path_excluded(const struct rb_exclude *ex, const char *relpath)
 {
 	const char *base = strrchr(relpath, '/');
@@ -338,6 +324,25 @@ void rb_tree_release(struct rb_tree *t)
 	free(t->v);
 	t->v = NULL;
 	t->nr = t->alloc = 0;
+}
+
+int rb_tree_private(const char *root, struct strvec *out, struct rb_error *err)
+{
+	struct rb_tree t = RB_TREE_INIT;
+
+	if (rb_tree_list(&t, root, NULL, err) < 0) {
+		rb_tree_release(&t);
+		return -1;
+	}
+	for (size_t i = 0; i < t.nr; i++) {
+		mode_t m = t.v[i].mode;
+
+		if (S_ISREG(m) && !(rb_normal_mode(m) & 0004))
+			strvec_pushf(out, "%04o %s", (unsigned)rb_normal_mode(m),
+				     t.v[i].path);
+	}
+	rb_tree_release(&t);
+	return 0;
 }
 
 void rb_manifest_init(struct rb_manifest *m)

@@ -22,7 +22,7 @@
  *
  * sha256sum's format cannot carry file modes, so releases/<vsn>/MODES
  * does: "<4 octal digits> <path>\n" (e.g. "0755 bin/shop"), the modes
- * rb_normal_mode() gives (what the tarball stores), for the same paths
+ * rb_normal_mode() (util.h) gives (what the tarball stores), for the same paths
  * as SHA256SUMS, sorted the same way.  MODES lists itself; SHA256SUMS
  * lists MODES, so MODES is hash-protected (and signed with SHA256SUMS).
  */
@@ -88,14 +88,6 @@ int rb_path_excluded(const struct rb_exclude *ex, const char *relpath);
 /* Whether relpath is "releases/<something>/SHA256SUMS". */
 int rb_is_manifest_path(const char *relpath);
 
-/*
- * The mode a release file is stored with (type bits of st_mode count):
- * directories 0755, symlinks 0777; files 0755 if any execute bit is
- * set, else 0644, but a file neither group nor others may read stays
- * private (0700 or 0600).  Never setuid, setgid or sticky.
- */
-mode_t rb_normal_mode(mode_t st_mode);
-
 /* One thing found under a release root (lstat, not followed). */
 struct rb_tree_entry {
 	char *path;  /* relative to the root, no "./", no trailing '/' */
@@ -121,6 +113,13 @@ struct rb_tree {
 int rb_tree_list(struct rb_tree *t, const char *root,
 		 const struct rb_exclude *ex, struct rb_error *err);
 void rb_tree_release(struct rb_tree *t);
+
+/*
+ * The regular files below root that keep a private mode (others may not
+ * read them where they came from), as "0600 PATH" lines, sorted.
+ */
+int rb_tree_private(const char *root, struct strvec *out,
+		    struct rb_error *err);
 
 struct rb_manifest_entry {
 	char *path;

@@ -398,6 +398,20 @@ out:
 	return ret;
 }
 
+mode_t rb_normal_mode(mode_t mode)
+{
+	int exec = (mode & 0111) != 0;
+
+	if (S_ISDIR(mode))
+		return 0755;
+	if (S_ISLNK(mode))
+		return 0777;
+	/* Others may not read it: a secret, keep it so. */
+	if (!(mode & 0004))
+		return exec ? 0700 : 0600;
+	return exec ? 0755 : 0644;
+}
+
 int copy_file(const char *from, const char *to, struct rb_error *err)
 {
 	struct stat st;
@@ -411,7 +425,7 @@ int copy_file(const char *from, const char *to, struct rb_error *err)
 		rb_fail_errno(err, "cannot read '%s'", from);
 		goto out;
 	}
-	mode = (st.st_mode & 0111) ? 0755 : 0644;
+	mode = rb_normal_mode(st.st_mode);
 	unlink(to);
 	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (out < 0) {

@@ -88,11 +88,18 @@ int write_all(int fd, const void *data, size_t len);
 /* Write a whole file with the given mode (via a temp file and rename). */
 int write_file(const char *path, const void *data, size_t len, mode_t mode,
 	       struct rb_error *err);
-/* Copy one regular file, keeping only the executable bits of its mode. */
+/*
+ * The mode a release file is stored with (type bits of st_mode count):
+ * directories 0755, symlinks 0777; files 0755 if any execute bit is
+ * set, else 0644, but a file others may not read stays private (0700
+ * or 0600).  Never setuid, setgid or sticky.
+ */
+mode_t rb_normal_mode(mode_t st_mode);
+/* Copy one regular file, with the mode rb_normal_mode() gives. */
 int copy_file(const char *from, const char *to, struct rb_error *err);
 /*
  * Copy a directory tree.  Symlinks are followed (mix and rebar3 link
- * priv/ into _build); directories are 0755, files 0644 or 0755.
+ * priv/ into _build); directories are 0755, files as copy_file().
  */
 int copy_tree(const char *from, const char *to, struct rb_error *err);
 /* copy_tree(), with copy() making each regular file. */

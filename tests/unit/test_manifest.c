@@ -324,13 +324,16 @@ static void test_modes_written(void **state)
 	assert_int_equal(chmod(path, 0664), 0);
 	free(path);
 	test_put(f->root, "lib/a/private-exec", "x", 0750);
+	/* readable by its group, not by others: private, like /etc/shadow */
+	test_put(f->root, "lib/a/shadow", "x", 0640);
 	test_put(f->root, "releases/0.1.0/MODES", "stale", 0600);
 	assert_int_equal(rb_manifest_write(f->root, "0.1.0", NULL, &err), 0);
 
 	text = slurp(f->root, "releases/0.1.0/MODES");
 	assert_non_null(strstr(text, "0755 bin/shop\n"));
 	assert_non_null(strstr(text, "0644 lib/a/y\n"));
-	assert_non_null(strstr(text, "0755 lib/a/private-exec\n"));
+	assert_non_null(strstr(text, "0700 lib/a/private-exec\n"));
+	assert_non_null(strstr(text, "0600 lib/a/shadow\n"));
 	assert_non_null(strstr(text, "0600 releases/COOKIE\n"));
 	assert_non_null(strstr(text, "0644 lib/shop-0.1.0/priv/with space.txt\n"));
 	assert_non_null(strstr(text, "0644 releases/0.1.0/MODES\n"));
@@ -372,6 +375,9 @@ static void test_normal_mode(void **state)
 	assert_int_equal(rb_normal_mode(S_IFREG | 04755), 0755);
 	assert_int_equal(rb_normal_mode(S_IFREG | 0600), 0600);
 	assert_int_equal(rb_normal_mode(S_IFREG | 0700), 0700);
+	/* group may read, others not: private all the same (/etc/shadow) */
+	assert_int_equal(rb_normal_mode(S_IFREG | 0640), 0600);
+	assert_int_equal(rb_normal_mode(S_IFREG | 0750), 0700);
 	assert_int_equal(rb_normal_mode(S_IFREG | 0000), 0600);
 	assert_int_equal(rb_normal_mode(S_IFDIR | 0700), 0755);
 	assert_int_equal(rb_normal_mode(S_IFLNK | 0755), 0777);
