@@ -159,7 +159,7 @@ int cmd_appup(int argc, char **argv)
 	if (write_appup(path, o.app, old_vsn, app->vsn, &d, o.force, &err) < 0)
 		goto fail;
 	if (!o.quiet)
-		printf("%s\n", path);
+		tty_printf(stdout, "%s\n", path);
 	ret = 0;
 	goto out;
 fail:

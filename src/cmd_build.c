@@ -216,9 +216,7 @@ static void describe_group(struct strbuf *sb, const struct rb_xref_result *res,
 /* "relbuild: PREFIXmsg": msg names modules read from beams, sanitized. */
 static void say(const char *prefix, const char *msg)
 {
-	fprintf(stderr, "relbuild: %s", prefix);
-	print_sanitized(stderr, msg);
-	fputc('\n', stderr);
+	tty_printf(stderr, "relbuild: %s%s\n", prefix, msg);
 }
 
 /*
@@ -248,12 +246,12 @@ static int check_undefined_calls(const struct project *p,
 	if (rb_xref_check(&in, &res, err) < 0)
 		goto out;
 	if (o->verbose) {
-		printf("checked %zu beams of", res.beams);
+		tty_printf(stdout, "checked %zu beams of", res.beams);
 		for (size_t i = 0; i < res.checked.nr; i++)
-			printf(" %s", res.checked.v[i]);
-		printf(" for calls into modules the release lacks\n");
+			tty_printf(stdout, " %s", res.checked.v[i]);
+		tty_printf(stdout, " for calls into modules the release lacks\n");
 		for (size_t i = 0; i < res.unreadable.nr; i++)
-			printf("note: not checked: %s\n", res.unreadable.v[i]);
+			tty_printf(stdout, "note: not checked: %s\n", res.unreadable.v[i]);
 	}
 	fflush(stdout); /* the verbose lines first, then the warnings */
 	for (size_t i = 0; i < res.nr; i++) {
@@ -380,12 +378,12 @@ int cmd_build(int argc, char **argv)
 		}
 		if (o.verbose) {
 			for (size_t j = 0; j < migs.nr; j++)
-				printf("migration %s %s %s %s\n", apps.v[i].name,
+				tty_printf(stdout, "migration %s %s %s %s\n", apps.v[i].name,
 				       migs.v[j].version, migs.v[j].name,
 				       migs.v[j].rel);
 			/* Ecto skips them too: worth a note, not a failed build. */
 			for (size_t j = 0; j < migs.nr_skipped; j++)
-				printf("note: %s: '" RB_MIGRATIONS_DIR "/%s' is not a migration: %s\n",
+				tty_printf(stdout, "note: %s: '" RB_MIGRATIONS_DIR "/%s' is not a migration: %s\n",
 				       apps.v[i].name, migs.skipped[j].rel,
 				       migs.skipped[j].why);
 		}
@@ -397,18 +395,18 @@ int cmd_build(int argc, char **argv)
 		say("warning: ", warnings.v[i]);
 	if (o.verbose)
 		for (size_t i = 0; i < apps.nr; i++)
-			printf("application %s %s %s\n", apps.v[i].name,
+			tty_printf(stdout, "application %s %s %s\n", apps.v[i].name,
 			       apps.v[i].vsn, rb_start_type_name(apps.v[i].type));
 
 	if (rb_assemble(plan, &p.proj, &p.rt, &apps, &rel, &err) < 0)
 		goto fail;
 	if (o.verbose && rel.sys_config_from_mix)
-		printf("sys.config from config/config.exs%s%s%s\n",
+		tty_printf(stdout, "sys.config from config/config.exs%s%s%s\n",
 		       plan->sys_config ? " (+ " : "",
 		       plan->sys_config ? plan->sys_config : "",
 		       plan->sys_config ? ")" : "");
 	if (o.verbose && rel.runtime_config)
-		printf("config/runtime.exs shipped, read at every boot\n");
+		tty_printf(stdout, "config/runtime.exs shipped, read at every boot\n");
 	/* Before the manifest, which lists the appups and the relup. */
 	if (o.upgrade) {
 		struct rb_upgrade_job job = {
@@ -422,7 +420,7 @@ int cmd_build(int argc, char **argv)
 			goto fail;
 		if (o.verbose)
 			rb_upgrade_describe(&up, &sb);
-		fputs(sb_str(&sb), stdout);
+		print_sanitized(stdout, sb_str(&sb));
 		sb_release(&sb);
 	}
 	if (!plan->dev_mode && rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0)
@@ -433,9 +431,9 @@ int cmd_build(int argc, char **argv)
 		if (rb_tree_private(rel.root, &priv, &err) < 0)
 			goto fail;
 		for (size_t i = 0; i < priv.nr; i++) {
-			printf("private ");
+			tty_printf(stdout, "private ");
 			print_sanitized(stdout, priv.v[i]);
-			printf(" (others cannot read it in the project)\n");
+			tty_printf(stdout, " (others cannot read it in the project)\n");
 		}
 		strvec_clear(&priv);
 	}
@@ -448,15 +446,15 @@ int cmd_build(int argc, char **argv)
 			goto fail;
 	}
 	if (!o.quiet) {
-		printf("release %s %s (%s) at %s\n", rel.name, rel.vsn, plan->env,
+		tty_printf(stdout, "release %s %s (%s) at %s\n", rel.name, rel.vsn, plan->env,
 		       rel.root);
 		if (plan->tar)
-			printf("tarball %s\nsha256  %s\n", tar.path, tar.hash);
+			tty_printf(stdout, "tarball %s\nsha256  %s\n", tar.path, tar.hash);
 		if (key.pkey)
-			printf("signed  %s/releases/%s/SHA256SUMS.sig\n", rel.root,
+			tty_printf(stdout, "signed  %s/releases/%s/SHA256SUMS.sig\n", rel.root,
 			       rel.vsn);
 		if (o.upgrade)
-			printf("relup   %s (from %s)\n", up.relup, up.old_vsn);
+			tty_printf(stdout, "relup   %s (from %s)\n", up.relup, up.old_vsn);
 	}
 
 	ret = 0;

@@ -12,6 +12,7 @@
 
 #include "assemble.h"
 #include "cmd.h"
+#include "cmd_opt.h"
 #include "config.h"
 #include "init.h"
 #include "templates.h"
@@ -199,13 +200,13 @@ int cmd_init(int argc, char **argv)
 		return 1;
 	}
 	if (rb_project_detect(&proj, cwd, "prod", &err) < 0) {
-		fprintf(stderr, "relbuild: init: %s\n", err.msg);
+		tty_printf(stderr, "relbuild: init: %s\n", err.msg);
 		goto out;
 	}
 	/* The applications are still listed when --name renames the release. */
 	if (rb_project_apps(&proj, &apps, &err) < 0) {
 		if (!o.name) {
-			fprintf(stderr, "relbuild: init: %s: give the release name with --name NAME\n",
+			tty_printf(stderr, "relbuild: init: %s: give the release name with --name NAME\n",
 				err.msg);
 			goto out;
 		}
@@ -219,16 +220,16 @@ int cmd_init(int argc, char **argv)
 	else
 		release = xstrdup(apps.v[0]);
 	if (!rb_config_valid_name(release)) {
-		fprintf(stderr, "relbuild: init: '%s' cannot name a release: give one with --name NAME\n",
+		tty_printf(stderr, "relbuild: init: '%s' cannot name a release: give one with --name NAME\n",
 			release);
 		goto out;
 	}
 	if (apps.nr > 1) {
-		printf("found %s umbrella with %zu applications under apps/:",
+		tty_printf(stdout, "found %s umbrella with %zu applications under apps/:",
 		       proj.kind == RB_PROJECT_MIX ? "a mix" : "a rebar3", apps.nr);
 		for (size_t i = 0; i < apps.nr; i++)
-			printf(" %s", apps.v[i]);
-		printf("\n");
+			tty_printf(stdout, " %s", apps.v[i]);
+		tty_printf(stdout, "\n");
 	}
 	if (proj.kind == RB_PROJECT_MIX && (app_dir = tasks_dir(&proj, apps.v[0])))
 		module = module_prefix(app_dir, apps.v[0]);
@@ -243,13 +244,13 @@ int cmd_init(int argc, char **argv)
 			continue;
 		path = path_join(cwd, t->name);
 		if (path_exists(path) && !o.force) {
-			fprintf(stderr, "relbuild: init: '%s' exists\n", t->name);
+			tty_printf(stderr, "relbuild: init: '%s' exists\n", t->name);
 			existing++;
 		}
 		free(path);
 	}
 	if (existing) {
-		fprintf(stderr, "relbuild: init: nothing written: use --force to overwrite %s\n",
+		tty_printf(stderr, "relbuild: init: nothing written: use --force to overwrite %s\n",
 			existing == 1 ? "it" : "them");
 		goto out;
 	}
@@ -262,10 +263,10 @@ int cmd_init(int argc, char **argv)
 		r = write_one(cwd, t->name, text, &err);
 		free(text);
 		if (r < 0) {
-			fprintf(stderr, "relbuild: init: %s\n", err.msg);
+			tty_printf(stderr, "relbuild: init: %s\n", err.msg);
 			goto out;
 		}
-		printf("wrote %s\n", t->name);
+		tty_printf(stdout, "wrote %s\n", t->name);
 	}
 	/*
 	 * The release tasks module the Elixir hook and command call, unless
@@ -285,9 +286,9 @@ int cmd_init(int argc, char **argv)
 			r = write_one(app_dir, rel, text, &err);
 			free(text);
 			if (r < 0)
-				fprintf(stderr, "relbuild: init: %s\n", err.msg);
+				tty_printf(stderr, "relbuild: init: %s\n", err.msg);
 			else
-				printf("wrote %s%s%s (%s.ReleaseTasks: migrate/0, rollback/2, seed/0)\n",
+				tty_printf(stdout, "wrote %s%s%s (%s.ReleaseTasks: migrate/0, rollback/2, seed/0)\n",
 				       proj.umbrella ? app_dir + strlen(cwd) + 1 : "",
 				       proj.umbrella ? "/" : "", rel, module);
 		}
@@ -297,12 +298,12 @@ int cmd_init(int argc, char **argv)
 			goto out;
 	}
 	if (apps.nr > 1)
-		printf("release '%s' (applications", release);
+		tty_printf(stdout, "release '%s' (applications", release);
 	else
-		printf("release '%s' (application", release);
+		tty_printf(stdout, "release '%s' (application", release);
 	for (size_t i = 0; i < apps.nr; i++)
-		printf("%s'%s'", i ? ", " : " ", apps.v[i]);
-	printf("): build it with 'relbuild --env prod'\n");
+		tty_printf(stdout, "%s'%s'", i ? ", " : " ", apps.v[i]);
+	tty_printf(stdout, "): build it with 'relbuild --env prod'\n");
 	ret = 0;
 out:
 	free(release);

@@ -51,7 +51,7 @@ static const char install_usage[] =
 static void print_problems(const char *cmd, const struct rb_verify_result *v)
 {
 	for (size_t i = 0; i < v->nr_problems; i++) {
-		fprintf(stderr, "relbuild: %s: %s: ", cmd,
+		tty_printf(stderr, "relbuild: %s: %s: ", cmd,
 			rb_problem_kind_name(v->problems[i].kind));
 		print_sanitized(stderr, v->problems[i].path);
 		fputc('\n', stderr);
@@ -132,28 +132,28 @@ int cmd_install(int argc, char **argv)
 		print_sanitized(stderr, err.msg);
 		fputc('\n', stderr);
 		if (!res.name)
-			fprintf(stderr, "relbuild: install: '%s' refused: nothing was installed, '%s/current' is unchanged\n",
+			tty_printf(stderr, "relbuild: install: '%s' refused: nothing was installed, '%s/current' is unchanged\n",
 				tarball, o.root);
 		else if (!res.switched && !o.no_switch)
-			fprintf(stderr, "relbuild: install: %s is in '%s/versions/%s', but '%s/current' was not switched to it\n",
+			tty_printf(stderr, "relbuild: install: %s is in '%s/versions/%s', but '%s/current' was not switched to it\n",
 				res.vsn, o.root, res.name, o.root);
 		ret = err.code == RB_ECONFIG ? 2 : 1;
 		goto out;
 	}
 	if (!quiet) {
-		printf("installed %s in %s/versions/%s (%zu files verified%s%s%s)\n",
+		tty_printf(stdout, "installed %s in %s/versions/%s (%zu files verified%s%s%s)\n",
 		       res.vsn, o.root, res.name, res.verify.nr_files,
 		       res.sidecar ? ", sha-256 from " : "",
 		       res.sidecar ? res.sidecar : "",
 		       res.signature ? ", signature valid" : "");
 		if (res.switched)
-			printf("current -> versions/%s%s%s%s\n", res.name,
+			tty_printf(stdout, "current -> versions/%s%s%s%s\n", res.name,
 			       res.was ? " (was " : "", res.was ? res.was : "",
 			       res.was ? ")" : "");
 		for (size_t i = 0; i < res.pruned.nr; i++)
-			printf("removed old version %s\n", res.pruned.v[i]);
+			tty_printf(stdout, "removed old version %s\n", res.pruned.v[i]);
 		for (size_t i = 0; i < res.in_use.nr; i++)
-			printf("kept old version %s: a process runs from it\n",
+			tty_printf(stdout, "kept old version %s: a process runs from it\n",
 			       res.in_use.v[i]);
 	}
 	if (res.warning) {

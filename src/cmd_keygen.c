@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_opt.h"
 #include "sign.h"
 #include "util.h"
 
@@ -52,10 +53,10 @@ int cmd_keygen(int argc, char **argv)
 		}
 	}
 	if (rb_keygen(prefix, &priv, &pub, &err) < 0) {
-		fprintf(stderr, "relbuild: keygen: %s\n", err.msg);
+		tty_printf(stderr, "relbuild: keygen: %s\n", err.msg);
 		return err.code == RB_ECONFIG ? 2 : 1;
 	}
-	printf("private %s\npublic  %s\n", priv, pub);
+	tty_printf(stdout, "private %s\npublic  %s\n", priv, pub);
 	free(priv);
 	free(pub);
 	return 0;

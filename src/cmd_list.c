@@ -37,9 +37,9 @@ static void json_str(const char *s)
 	putchar('"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
+			tty_printf(stdout, "\\%c", *p);
 		else if (*p < 0x20)
-			printf("\\u%04x", *p);
+			tty_printf(stdout, "\\u%04x", *p);
 		else
 			putchar(*p);
 	}
@@ -91,25 +91,25 @@ int cmd_list(int argc, char **argv)
 		const struct rb_installed *it = &l.v[i];
 
 		if (json) {
-			printf("%s{\"name\":", i ? "," : "");
+			tty_printf(stdout, "%s{\"name\":", i ? "," : "");
 			json_str(it->name);
-			printf(",\"version\":");
+			tty_printf(stdout, ",\"version\":");
 			json_str(it->vsn);
-			printf(",\"current\":%s,\"previous\":%s,\"verified\":%s",
+			tty_printf(stdout, ",\"current\":%s,\"previous\":%s,\"verified\":%s",
 			       it->current ? "true" : "false",
 			       it->previous ? "true" : "false",
 			       !verify ? "null" :
 			       it->checked && !it->nr_problems ? "true" : "false");
 			if (it->checked)
-				printf(",\"problems\":%zu", it->nr_problems);
+				tty_printf(stdout, ",\"problems\":%zu", it->nr_problems);
 			if (it->error) {
-				printf(",\"error\":");
+				tty_printf(stdout, ",\"error\":");
 				json_str(it->error);
 			}
 			putchar('}');
 			continue;
 		}
-		printf("%c %s  ", it->current ? '*' : ' ', it->name);
+		tty_printf(stdout, "%c %s  ", it->current ? '*' : ' ', it->name);
 		if (!verify)
 			fputs("unchecked", stdout);
 		else if (it->error)
@@ -117,13 +117,13 @@ int cmd_list(int argc, char **argv)
 		else if (!it->nr_problems)
 			fputs("verified", stdout);
 		else
-			printf("MODIFIED (%zu %s)", it->nr_problems,
+			tty_printf(stdout, "MODIFIED (%zu %s)", it->nr_problems,
 			       it->nr_problems == 1 ? "problem" : "problems");
 		if (it->previous)
 			fputs("  previous", stdout);
 		putchar('\n');
 		if (it->error) {
-			fprintf(stderr, "relbuild: list: %s: ", it->name);
+			tty_printf(stderr, "relbuild: list: %s: ", it->name);
 			print_sanitized(stderr, it->error);
 			fputc('\n', stderr);
 		}
@@ -131,7 +131,7 @@ int cmd_list(int argc, char **argv)
 	if (json)
 		puts("]");
 	else if (!l.nr)
-		fprintf(stderr, "relbuild: list: nothing is installed under '%s'\n",
+		tty_printf(stderr, "relbuild: list: nothing is installed under '%s'\n",
 			root);
 	if (l.current && !json) {
 		int found = 0;
@@ -139,7 +139,7 @@ int cmd_list(int argc, char **argv)
 		for (size_t i = 0; i < l.nr; i++)
 			found |= l.v[i].current;
 		if (!found)
-			fprintf(stderr, "relbuild: list: warning: '%s/current' points to '%s', which is not installed\n",
+			tty_printf(stderr, "relbuild: list: warning: '%s/current' points to '%s', which is not installed\n",
 				root, l.current);
 	}
 	rb_installed_list_release(&l);

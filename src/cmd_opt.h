@@ -4,8 +4,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Print s with control characters as '?': names may come from a hostile tarball. */
+/*
+ * The one way the front end prints: names and messages may come from a
+ * hostile tarball or project, so every control character but newline
+ * and tab is escaped ("\x1b", C1 as "\u009b") and cannot drive the
+ * terminal.
+ */
 void print_sanitized(FILE *f, const char *s);
+/* printf(3) through print_sanitized(). */
+void tty_printf(FILE *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* A count or size: digits, optionally K, M, G or T (powers of 1024). */
 int parse_size_arg(const char *s, uint64_t *out);

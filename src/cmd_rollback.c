@@ -79,7 +79,7 @@ int cmd_rollback(int argc, char **argv)
 	rb_install_result_init(&res);
 	if (rb_rollback(root, version, force, &res, &err) < 0) {
 		for (size_t i = 0; i < res.verify.nr_problems; i++) {
-			fprintf(stderr, "relbuild: rollback: %s: ",
+			tty_printf(stderr, "relbuild: rollback: %s: ",
 				rb_problem_kind_name(res.verify.problems[i].kind));
 			print_sanitized(stderr, res.verify.problems[i].path);
 			fputc('\n', stderr);
@@ -88,17 +88,17 @@ int cmd_rollback(int argc, char **argv)
 		print_sanitized(stderr, err.msg);
 		fputc('\n', stderr);
 		if (!res.switched && current_exists(root))
-			fprintf(stderr, "relbuild: rollback: '%s/current' is unchanged\n",
+			tty_printf(stderr, "relbuild: rollback: '%s/current' is unchanged\n",
 				root);
 		ret = err.code == RB_ECONFIG ? 2 : 1;
 		goto out;
 	}
 	if (res.verify.nr_problems)
-		fprintf(stderr, "relbuild: rollback: warning: switched to '%s', which does not match its SHA256SUMS (%zu %s)\n",
+		tty_printf(stderr, "relbuild: rollback: warning: switched to '%s', which does not match its SHA256SUMS (%zu %s)\n",
 			res.name, res.verify.nr_problems,
 			res.verify.nr_problems == 1 ? "problem" : "problems");
 	if (!quiet)
-		printf("current -> versions/%s%s%s%s\n", res.name,
+		tty_printf(stdout, "current -> versions/%s%s%s%s\n", res.name,
 		       res.was ? " (was " : "", res.was ? res.was : "",
 		       res.was ? ")" : "");
 	ret = 0;

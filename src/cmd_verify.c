@@ -9,6 +9,7 @@
 
 #include "tarball.h"
 #include "cmd.h"
+#include "cmd_opt.h"
 #include "manifest.h"
 #include "sign.h"
 #include "util.h"
@@ -41,13 +42,6 @@ struct verify_opts {
 	const char *pubkey; /* --pubkey */
 	int json;           /* --json */
 };
-
-/* A name from a hostile tarball must not drive the terminal. */
-static void print_path(FILE *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-}
 
 /* The length of the valid UTF-8 sequence at p, 0 if it is not one. */
 static size_t utf8_len(const unsigned char *p)
@@ -104,9 +98,9 @@ static void json_string(FILE *f, const char *s)
 			p += n;
 		} else {
 			if (*p == '"' || *p == '\\')
-				fprintf(f, "\\%c", *p);
+				tty_printf(f, "\\%c", *p);
 			else if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
+				tty_printf(f, "\\u%04x", *p);
 			else
 				fputc(*p, f);
 			p++;
@@ -124,11 +118,11 @@ static void print_json(const struct verify_opts *o,
 	json_string(f, o->target);
 	fputs(",\"manifest\":", f);
 	json_string(f, res->manifest);
-	fprintf(f, ",\"ok\":%s,\"files\":%zu,\"modes\":%s,\"signature\":",
+	tty_printf(f, ",\"ok\":%s,\"files\":%zu,\"modes\":%s,\"signature\":",
 		!error && !res->nr_problems ? "true" : "false", res->nr_files,
 		res->modes ? "true" : "false");
 	json_string(f, rb_sig_status_name(res->signature));
-	fprintf(f, ",\"kept\":%zu,\"kept_from\":[", res->nr_kept);
+	tty_printf(f, ",\"kept\":%zu,\"kept_from\":[", res->nr_kept);
 	for (size_t i = 0; i < res->kept_from.nr; i++) {
 		if (i)
 			fputc(',', f);
@@ -143,7 +137,7 @@ static void print_json(const struct verify_opts *o,
 		fputs(",\"path\":", f);
 		json_string(f, p->path);
 		if (p->kind == RB_PROBLEM_MODE)
-			fprintf(f, ",\"mode\":\"%04o\",\"expected\":\"%04o\"",
+			tty_printf(f, ",\"mode\":\"%04o\",\"expected\":\"%04o\"",
 				p->mode, p->expected);
 		if (p->kind == RB_PROBLEM_SIGNATURE) {
 			fputs(",\"signature\":", f);
@@ -164,13 +158,13 @@ static void print_problems(const struct rb_verify_result *res)
 	for (size_t i = 0; i < res->nr_problems; i++) {
 		const struct rb_problem *p = &res->problems[i];
 
-		fprintf(stderr, "relbuild: verify: %s: ",
+		tty_printf(stderr, "relbuild: verify: %s: ",
 			rb_problem_kind_name(p->kind));
 		if (p->kind == RB_PROBLEM_SIGNATURE)
-			fprintf(stderr, "%s: ", rb_sig_status_name(res->signature));
-		print_path(stderr, p->path);
+			tty_printf(stderr, "%s: ", rb_sig_status_name(res->signature));
+		print_sanitized(stderr, p->path);
 		if (p->kind == RB_PROBLEM_MODE)
-			fprintf(stderr, " (%04o, expected %04o)", p->mode,
+			tty_printf(stderr, " (%04o, expected %04o)", p->mode,
 				p->expected);
 		fputc('\n', stderr);
 	}
@@ -180,13 +174,13 @@ static void print_problems(const struct rb_verify_result *res)
 static void print_ok(const struct verify_opts *o,
 		     const struct rb_verify_result *res)
 {
-	printf("%s: OK (%zu files", o->target, res->nr_files);
+	tty_printf(stdout, "%s: OK (%zu files", o->target, res->nr_files);
 	if (res->nr_kept) {
-		printf(", %zu kept from ", res->nr_kept);
+		tty_printf(stdout, ", %zu kept from ", res->nr_kept);
 		for (size_t i = 0; i < res->kept_from.nr; i++)
-			printf("%s%s", i ? ", " : "", res->kept_from.v[i]);
+			tty_printf(stdout, "%s%s", i ? ", " : "", res->kept_from.v[i]);
 	}
-	printf("%s)\n", res->signature == RB_SIG_VALID ? ", signature valid" : "");
+	tty_printf(stdout, "%s)\n", res->signature == RB_SIG_VALID ? ", signature valid" : "");
 }
 
 static int parse_args(struct verify_opts *o, int argc, char **argv)
@@ -257,7 +251,7 @@ int cmd_verify(int argc, char **argv)
 				     : rb_verify_tarball_opts(o.target, &vo, &res,
 							      &err);
 	if (r < 0) {
-		fprintf(stderr, "relbuild: verify: %s\n", err.msg);
+		tty_printf(stderr, "relbuild: verify: %s\n", err.msg);
 		if (o.json) {
 			/* What the check found before it stopped is no verdict. */
 			rb_verify_result_release(&res);
@@ -271,7 +265,7 @@ int cmd_verify(int argc, char **argv)
 	} else {
 		print_problems(&res);
 		if (res.nr_problems)
-			fprintf(stderr, "relbuild: verify: '%s' does not match '%s' (%zu %s)\n",
+			tty_printf(stderr, "relbuild: verify: '%s' does not match '%s' (%zu %s)\n",
 				o.target, res.manifest, res.nr_problems,
 				res.nr_problems == 1 ? "problem" : "problems");
 		else

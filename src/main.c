@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_opt.h"
 
 #ifndef RELBUILD_VERSION
 #define RELBUILD_VERSION "0.1.0"
@@ -39,13 +40,13 @@ static void print_help(FILE *f)
 	      "       relbuild <command> [args]\n\n"
 	      "commands:\n", f);
 	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		tty_printf(f, "  %-10s %s\n", c->name, c->summary);
 	fputs("\nrun 'relbuild <command> --help' for a command's options\n", f);
 }
 
 int report_error(const struct rb_error *err)
 {
-	fprintf(stderr, "relbuild: %s\n", err->msg);
+	tty_printf(stderr, "relbuild: %s\n", err->msg);
 	return err->code == RB_ECONFIG ? 2 : 1;
 }
 
@@ -57,7 +58,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nrun 'relbuild %s --help' for usage\n", cmd);
+	tty_printf(stderr, "\nrun 'relbuild %s --help' for usage\n", cmd);
 	return 2;
 }
 
@@ -69,14 +70,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--version")) {
-		printf("relbuild %s\n", RELBUILD_VERSION);
+		tty_printf(stdout, "relbuild %s\n", RELBUILD_VERSION);
 		return 0;
 	}
 	if (argc > 1 && argv[1][0] != '-') {
 		for (const struct command *c = commands; c->name; c++)
 			if (!strcmp(argv[1], c->name))
 				return c->fn(argc - 1, argv + 1);
-		fprintf(stderr, "relbuild: unknown command '%s'\n", argv[1]);
+		tty_printf(stderr, "relbuild: unknown command '%s'\n", argv[1]);
 		print_help(stderr);
 		return 2;
 	}

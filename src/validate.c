@@ -201,8 +201,8 @@ static size_t placeholder_len(const char *s, const char *end)
 /*
  * text with each ${…} that stands where a term may replaced by a quoted
  * atom of the same length, '$xx…' (so that columns stay where they
- * were), which is_placeholder() knows; those inside strings, quoted
- * atoms and comments are left: they are text there.
+ * were), which is_placeholder() knows; inside strings and quoted atoms
+ * by as many x's (its default may hold a quote); in comments, left.
  */
 static char *mask_placeholders(const char *text, size_t len)
 {
@@ -214,10 +214,17 @@ static char *mask_placeholders(const char *text, size_t len)
 	out[len] = '\0';
 	for (const char *p = text; p < end; p++) {
 		if (quote) {
-			if (*p == '\\')
-				p++;
-			else if (*p == quote)
+			size_t n = *p == '$' ? placeholder_len(p, end) : 0;
+
+			if (n) {
+				/* one unit: its default may hold quotes */
+				memset(out + (p - text), 'x', n);
+				p += n - 1;
+			} else if (*p == '\\') {
+				p += p + 1 < end && p[1] == '^' ? 2 : 1;
+			} else if (*p == quote) {
 				quote = 0;
+			}
 		} else if (*p == '"' || *p == '\'') {
 			quote = *p;
 		} else if (*p == '%') {
@@ -234,8 +241,9 @@ static char *mask_placeholders(const char *text, size_t len)
 				m[1] = '$';
 				p += n - 1;
 			} else if (p + 1 < end) {
-				/* a character literal: $x, $\x */
-				p += p[1] == '\\' ? 2 : 1;
+				/* a character literal: $x, $\x, $\^x */
+				p += p[1] != '\\' ? 1 :
+				     p + 2 < end && p[2] == '^' ? 3 : 2;
 			}
 		}
 	}

@@ -212,6 +212,8 @@ static void test_sys_config(void **state)
 				    "  {bin, <<\"${B}\">>}]}, \"other.config\"]. % ${C}\n",
 				    &err), 0);
 	assert_int_equal(sys_config("[{app, []}, ${MORE}].", &err), 0);
+	/* a placeholder is one unit inside quotes too, as bin.sh reads it */
+	assert_int_equal(sys_config("[{app, [{s, \"${X:-a\"b}\"}, {c, $\"}]}].", &err), 0);
 
 	assert_int_equal(sys_config("[{bad, [{x, 1}]}", &err), -1);
 	assert_int_equal(err.code, RB_ECONFIG);
