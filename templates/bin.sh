@@ -199,37 +199,99 @@ dist_flag() {
 }
 
 # render_config FILE DEST COMMENT: copy FILE to DEST with every ${VAR} and
-# ${VAR:-default} replaced from the environment, except on lines that
-# start with the COMMENT character; an unset VAR without a default is an
-# error naming it.
+# ${VAR:-default} replaced from the environment (the default also when VAR
+# is empty), except on lines that start with the COMMENT character; an
+# unset VAR without a default is an error naming it (FILE:LINE).
+# A vm.args (COMMENT "#") gets the values as they are.  A sys.config
+# (COMMENT "%") is read as Erlang terms: a placeholder inside a string
+# "..." (so in a binary <<"...">> too) or a quoted atom '...' gets its
+# value (or its default) escaped for it, \ and the quote backslashed and
+# control characters as \n, \t, \r or octal \ooo, so that the term read
+# back is the value, byte for byte; where a term stands it gets the value
+# as it is ({port, ${PORT}}).  The scan follows the quotes across lines,
+# skips % comments outside them and \c escapes inside them ("\${VAR}"
+# stays the string ${VAR}), and knows $c character literals ($" or $%).
+# POSIX awk over bytes (LC_ALL=C): mawk and busybox awk run it too.
 render_config() {
-	awk -v file="$1" -v comment="$3" '
-	index($0, comment) == 1 || ($1 != "" && index($1, comment) == 1) { print; next }
+	LC_ALL=C awk -v file="$1" -v comment="$3" '
+	function value(ref,   name, i) {
+		name = ref
+		i = index(ref, ":-")
+		if (i > 0)
+			name = substr(ref, 1, i - 1)
+		if (name in ENVIRON && ENVIRON[name] != "")
+			return ENVIRON[name]
+		if (i > 0)
+			return substr(ref, i + 2)
+		printf "%s:%d: environment variable %s is not set\n", file, NR, name > "/dev/stderr"
+		bad = 1
+		return ""
+	}
+	# V written inside a string or quoted atom closed by Q
+	function quoted(v, q,   out, c, i, n) {
+		out = ""
+		n = length(v)
+		for (i = 1; i <= n; i++) {
+			c = substr(v, i, 1)
+			if (c == bs || c == q)
+				out = out bs c
+			else if (c in ctl)
+				out = out ctl[c]
+			else
+				out = out c
+		}
+		return out
+	}
+	# the first position in S of any character of SET, 0 if none
+	function first(s, set,   i, k, p) {
+		p = 0
+		for (k = 1; k <= length(set); k++) {
+			i = index(s, substr(set, k, 1))
+			if (i > 0 && (p == 0 || i < p))
+				p = i
+		}
+		return p
+	}
+	BEGIN {
+		bs = "\\"
+		dq = "\""
+		sq = sprintf("%c", 39)
+		for (i = 1; i < 32; i++)
+			ctl[sprintf("%c", i)] = sprintf("\\%03o", i)
+		ctl[sprintf("%c", 127)] = "\\177"
+		ctl["\n"] = "\\n"
+		ctl["\t"] = "\\t"
+		ctl["\r"] = "\\r"
+		erl = (comment == "%")
+		q = ""  # the quote the text is in: dq, sq or none
+	}
+	q == "" && (index($0, comment) == 1 || ($1 != "" && index($1, comment) == 1)) { print; next }
 	{
 		line = $0
 		out = ""
-		while (match(line, /\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}/)) {
-			ref = substr(line, RSTART + 2, RLENGTH - 3)
-			name = ref
-			def = ""
-			hasdef = 0
-			i = index(ref, ":-")
-			if (i > 0) {
-				name = substr(ref, 1, i - 1)
-				def = substr(ref, i + 2)
-				hasdef = 1
-			}
-			if (name in ENVIRON && ENVIRON[name] != "")
-				val = ENVIRON[name]
-			else if (hasdef)
-				val = def
-			else {
-				printf "%s:%d: environment variable %s is not set\n", file, NR, name > "/dev/stderr"
-				bad = 1
-				val = ""
-			}
-			out = out substr(line, 1, RSTART - 1) val
-			line = substr(line, RSTART + RLENGTH)
+		while ((p = first(line, q != "" ? (bs q "$") : (erl ? ("%" dq sq "$") : "$"))) > 0) {
+			c = substr(line, p, 1)
+			out = out substr(line, 1, p - 1)
+			line = substr(line, p)
+			n = 1
+			if (c == "$") {
+				if (match(line, /^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}/)) {
+					v = value(substr(line, 3, RLENGTH - 3))
+					out = out (q == "" ? v : quoted(v, q))
+					line = substr(line, RLENGTH + 1)
+					continue
+				}
+				# $c, $\c, $\^c: a character, quote or % as it may be
+				if (erl && q == "")
+					n = (substr(line, 2, 1) != bs) ? 2 : ((substr(line, 3, 1) == "^") ? 4 : 3)
+			} else if (c == bs)
+				n = (substr(line, 2, 1) == "^") ? 3 : 2
+			else if (c == "%")
+				n = length(line)
+			else
+				q = (q == "") ? c : ""
+			out = out substr(line, 1, n)
+			line = substr(line, n + 1)
 		}
 		print out line
 	}
