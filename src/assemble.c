@@ -1,15 +1,19 @@
 #include "assemble.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "apps.h"
 #include "beam.h"
 #include "boot.h"
+#include "cleanup.h"
 #include "mixconfig.h"
 #include "templates.h"
 #include "term.h"
@@ -81,52 +85,156 @@ static int check_relative(const char *what, const char *path,
 	return 0;
 }
 
-/* Remove what a previous build left, except other versions' releases. */
-static int clean_root(const char *root, const char *vsn, struct rb_error *err)
+/*
+ * Remove the stages and unpacked old releases that builds killed
+ * outright (SIGKILL, a power cut) left in out_dir; called with the lock
+ * held, so that no running build owns them.
+ */
+static int sweep_stale(const char *out_dir, const char *name,
+		       struct rb_error *err)
 {
 	struct strvec names = STRVEC_INIT;
-	char *releases = path_join(root, "releases");
+	char *stage = xasprintf(".%s.tmp-", name);
 	int ret = -1;
 
-	if (!path_exists(root)) {
-		ret = mkdir_p(root, err);
-		goto out;
-	}
-	if (list_dir(root, &names, err) < 0)
+	if (list_dir(out_dir, &names, err) < 0)
 		goto out;
 	for (size_t i = 0; i < names.nr; i++) {
 		char *sub;
 		int r;
 
-		if (!strcmp(names.v[i], "releases"))
+		if (!has_prefix(names.v[i], stage) &&
+		    !has_prefix(names.v[i], ".relbuild-upgrade-"))
 			continue;
-		sub = path_join(root, names.v[i]);
+		sub = path_join(out_dir, names.v[i]);
 		r = remove_tree(sub, err);
 		free(sub);
 		if (r < 0)
 			goto out;
 	}
+	ret = 0;
+out:
+	free(stage);
 	strvec_clear(&names);
-	if (is_dir(releases)) {
-		if (list_dir(releases, &names, err) < 0)
-			goto out;
-		for (size_t i = 0; i < names.nr; i++) {
-			char *sub = path_join(releases, names.v[i]);
-			int r = 0;
+	return ret;
+}
 
-			/* keep releases/<other vsn>/ for upgrades */
-			if (!is_dir(sub) || !strcmp(names.v[i], vsn))
-				r = remove_tree(sub, err);
-			free(sub);
-			if (r < 0)
-				goto out;
-		}
+/* Hold out_dir's lock for this process's life: one build at a time. */
+static int lock_out_dir(const char *out_dir, int *fd, struct rb_error *err)
+{
+	*fd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return rb_fail_errno(err, "cannot open '%s'", out_dir);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return rb_fail(err, "another relbuild is building in '%s': nothing was built; run again once it has finished",
+			       out_dir);
+	return rb_fail_errno(err, "cannot lock '%s'", out_dir);
+}
+
+/*
+ * The other versions of the release at final (releases/<vsn>/, with
+ * their tarballs, for --upgrade), hard-linked into the stage.
+ */
+static int carry_versions(const char *final, const char *stage,
+			  const char *vsn, struct rb_error *err)
+{
+	struct strvec names = STRVEC_INIT;
+	char *from = path_join(final, "releases");
+	char *to = path_join(stage, "releases");
+	int ret = -1;
+
+	if (!is_dir(from)) {
+		ret = 0;
+		goto out;
 	}
-	ret = mkdir_p(releases, err);
+	if (list_dir(from, &names, err) < 0)
+		goto out;
+	for (size_t i = 0; i < names.nr; i++) {
+		char *a = path_join(from, names.v[i]);
+		char *b = path_join(to, names.v[i]);
+		int r = 0;
+
+		if (strcmp(names.v[i], vsn) && is_dir(a))
+			r = copy_tree_with(a, b, link_or_copy, err);
+		free(a);
+		free(b);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
 out:
 	strvec_clear(&names);
-	free(releases);
+	free(from);
+	free(to);
 	return ret;
+}
+
+/* out->final locked, swept, and an empty stage made for it. */
+static int make_stage(struct rb_assembly *out, const char *vsn,
+		      struct rb_error *err)
+{
+	char *out_dir = path_dir(out->final);
+	int ret = -1;
+
+	if (mkdir_p(out_dir, err) < 0 ||
+	    lock_out_dir(out_dir, &out->lock_fd, err) < 0 ||
+	    sweep_stale(out_dir, out->name, err) < 0)
+		goto out;
+	out->root = xasprintf("%s/.%s.tmp-XXXXXX", out_dir, out->name);
+	if (!mkdtemp(out->root)) {
+		rb_fail_errno(err, "cannot create a directory in '%s'", out_dir);
+		goto out;
+	}
+	if (rb_cleanup_add(out->root) < 0) {
+		rb_fail(err, "'%s': too many temporary directories", out->root);
+		remove_tree(out->root, NULL);
+		goto out;
+	}
+	if (chmod(out->root, 0755) < 0) {
+		rb_fail_errno(err, "cannot chmod '%s'", out->root);
+		goto out;
+	}
+	ret = carry_versions(out->final, out->root, vsn, err);
+out:
+	free(out_dir);
+	return ret;
+}
+
+int rb_assembly_commit(struct rb_assembly *out, struct rb_error *err)
+{
+	char *stage = out->root;
+
+	if (renameat2(AT_FDCWD, stage, AT_FDCWD, out->final, RENAME_EXCHANGE) < 0) {
+		/* nothing there yet, or a file system without the exchange */
+		if (errno == ENOENT) {
+			if (rename(stage, out->final) < 0)
+				return rb_fail_errno(err, "cannot rename '%s' to '%s'",
+						     stage, out->final);
+		} else if (remove_tree(out->final, err) < 0 ||
+			   rename(stage, out->final) < 0) {
+			return rb_fail_errno(err, "cannot rename '%s' to '%s'",
+					     stage, out->final);
+		}
+	}
+	/* the stage's path now holds the old release, if there was one */
+	remove_tree(stage, NULL);
+	rb_cleanup_forget(stage);
+	out->root = xstrdup(out->final);
+	free(out->rel_dir);
+	out->rel_dir = xasprintf("%s/releases/%s", out->root, out->vsn);
+	free(stage);
+	return 0;
+}
+
+char *rb_assembly_final_path(const struct rb_assembly *out, const char *path)
+{
+	size_t n = strlen(out->root);
+
+	if (strncmp(path, out->root, n) || (path[n] && path[n] != '/'))
+		return xstrdup(path);
+	return xasprintf("%s%s", out->final, path + n);
 }
 
 /* A file of ebin/: a .beam without its debug information, else as is. */
@@ -489,17 +597,19 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
+	out->lock_fd = -1;
 	out->name = xstrdup(plan->release);
 	out->vsn = xstrdup(plan->version);
 	out->erts_vsn = xstrdup(rt->erts_vsn);
-	out->root = rb_release_root(plan, proj);
+	out->final = rb_release_root(plan, proj);
+	if (make_stage(out, plan->version, err) < 0)
+		goto out;
 	releases = path_join(out->root, "releases");
 	out->rel_dir = path_join(releases, plan->version);
 	lib = path_join(out->root, "lib");
 	bin = path_join(out->root, "bin");
 
-	if (clean_root(out->root, plan->version, err) < 0 ||
-	    mkdir_p(lib, err) < 0 || mkdir_p(bin, err) < 0 ||
+	if (mkdir_p(lib, err) < 0 || mkdir_p(bin, err) < 0 ||
 	    mkdir_p(out->rel_dir, err) < 0)
 		goto out;
 
@@ -641,6 +751,10 @@ out:
 
 void rb_assembly_release(struct rb_assembly *a)
 {
+	/* lock_fd is set (maybe -1) once rb_assemble() has set final */
+	if (a->final && a->lock_fd >= 0)
+		close(a->lock_fd);
+	free(a->final);
 	free(a->root);
 	free(a->rel_dir);
 	free(a->name);

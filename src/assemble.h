@@ -10,8 +10,10 @@ struct rb_app_list;
 
 /* An assembled release directory. */
 struct rb_assembly {
-	char *root;     /* <output_dir>/<name> */
+	char *root;     /* where the release is: the stage until committed */
 	char *rel_dir;  /* <root>/releases/<vsn> */
+	char *final;    /* <output_dir>/<name> */
+	int lock_fd;    /* <output_dir>, flock()ed while this build runs */
 	char *name;
 	char *vsn;
 	char *erts_vsn;
@@ -23,14 +25,29 @@ struct rb_assembly {
 char *rb_release_root(const struct rb_plan *plan, const struct rb_project *proj);
 
 /*
- * Lay the release out under <output_dir>/<name>: apps, runtime, boot
- * files, control script, configuration, hooks, commands and overlays.
- * Other versions' releases/<vsn>/ directories are kept; everything else
- * is made anew.  out must be released with rb_assembly_release().
+ * Lay the release out: apps, runtime, boot files, control script,
+ * configuration, hooks, commands and overlays.  It is made in a stage,
+ * <output_dir>/.<name>.tmp-XXXXXX (out->root), which holds hard links
+ * to the other versions' releases/<vsn>/ directories of the release
+ * already at <output_dir>/<name>, and is removed if the process fails
+ * or is interrupted (cleanup.h); rb_assembly_commit() puts it in place.
+ * One build at a time per output directory: a second one fails with
+ * "another relbuild is building in …".  out must be released with
+ * rb_assembly_release() either way.
  */
 int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		const struct rb_runtime *rt, const struct rb_app_list *apps,
 		struct rb_assembly *out, struct rb_error *err);
+
+/*
+ * Swap the stage for <output_dir>/<name> in one rename (the old release
+ * is removed after): a reader sees the old release or the new one,
+ * never a mix.  out->root and out->rel_dir then name the final place.
+ */
+int rb_assembly_commit(struct rb_assembly *out, struct rb_error *err);
+
+/* path, a path under out->root, as it will be once committed. */
+char *rb_assembly_final_path(const struct rb_assembly *out, const char *path);
 void rb_assembly_release(struct rb_assembly *a);
 
 /*

@@ -321,6 +321,7 @@ int cmd_build(int argc, char **argv)
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
 	struct strvec warnings = STRVEC_INIT;
+	char *tarball = NULL, *relup = NULL; /* where they are once committed */
 	const char *vsn;
 	struct rb_error err = { 0 };
 	long long epoch;
@@ -410,7 +411,8 @@ int cmd_build(int argc, char **argv)
 	/* Before the manifest, which lists the appups and the relup. */
 	if (o.upgrade) {
 		struct rb_upgrade_job job = {
-			.project = p.proj.root, .root = rel.root, .name = rel.name,
+			.project = p.proj.root, .root = rel.root,
+			.old_root = rel.final, .name = rel.name,
 			.vsn = rel.vsn, .upfrom = o.upfrom, .erl = p.rt.erl,
 		};
 
@@ -444,17 +446,22 @@ int cmd_build(int argc, char **argv)
 		if (rb_tarball_make(&tar, rel.root, rel.name, rel.vsn,
 				    plan->compression, epoch, &err) < 0)
 			goto fail;
+		tarball = rb_assembly_final_path(&rel, tar.path);
 	}
+	if (o.upgrade)
+		relup = rb_assembly_final_path(&rel, up.relup);
+	if (rb_assembly_commit(&rel, &err) < 0)
+		goto fail;
 	if (!o.quiet) {
 		tty_printf(stdout, "release %s %s (%s) at %s\n", rel.name, rel.vsn, plan->env,
 		       rel.root);
 		if (plan->tar)
-			tty_printf(stdout, "tarball %s\nsha256  %s\n", tar.path, tar.hash);
+			tty_printf(stdout, "tarball %s\nsha256  %s\n", tarball, tar.hash);
 		if (key.pkey)
 			tty_printf(stdout, "signed  %s/releases/%s/SHA256SUMS.sig\n", rel.root,
 			       rel.vsn);
 		if (o.upgrade)
-			tty_printf(stdout, "relup   %s (from %s)\n", up.relup, up.old_vsn);
+			tty_printf(stdout, "relup   %s (from %s)\n", relup, up.old_vsn);
 	}
 
 	ret = 0;
@@ -467,6 +474,8 @@ out:
 	rb_key_release(&key);
 	rb_assembly_release(&rel);
 	free(refs);
+	free(tarball);
+	free(relup);
 	strvec_clear(&warnings);
 	rb_app_list_release(&apps);
 	project_release(&p);

@@ -7,8 +7,10 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "cmd.h"
 #include "cmd_opt.h"
 
@@ -53,13 +55,25 @@ int report_error(const struct rb_error *err)
 int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
-	fputs("relbuild: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	tty_printf(stderr, "\nrun 'relbuild %s --help' for usage\n", cmd);
+	tty_printf(stderr, "relbuild: %s\nrun 'relbuild %s --help' for usage\n",
+		   msg ? msg : fmt, cmd);
+	free(msg);
 	return 2;
+}
+
+/* A command, then whatever temporary paths it left (cleanup.h) removed. */
+static int run(int (*fn)(int, char **), int argc, char **argv)
+{
+	int ret = fn(argc, argv);
+
+	rb_cleanup_now();
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -76,11 +90,11 @@ int main(int argc, char **argv)
 	if (argc > 1 && argv[1][0] != '-') {
 		for (const struct command *c = commands; c->name; c++)
 			if (!strcmp(argv[1], c->name))
-				return c->fn(argc - 1, argv + 1);
+				return run(c->fn, argc - 1, argv + 1);
 		tty_printf(stderr, "relbuild: unknown command '%s'\n", argv[1]);
 		print_help(stderr);
 		return 2;
 	}
 	argv[0] = "build";
-	return cmd_build(argc, argv);
+	return run(cmd_build, argc, argv);
 }

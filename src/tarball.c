@@ -208,17 +208,6 @@ out:
 	return ret;
 }
 
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
 /*
  * Write the tarball to a new temporary file in dir; *tmp receives its
  * name (caller frees, and renames or removes it).
@@ -308,7 +297,7 @@ int rb_archive_write_tree(const char *root, const char *dest,
 			  char hex[RB_SHA256_HEX], struct rb_error *err)
 {
 	char digest[RB_SHA256_HEX];
-	char *dir = dir_of(dest), *tmp = NULL;
+	char *dir = path_dir(dest), *tmp = NULL;
 	int ret = -1;
 
 	if (write_tree_tmp(root, dir, c, epoch, ex, digest, &tmp, err) < 0)
@@ -339,16 +328,6 @@ void rb_tarball_release(struct rb_tarball *t)
 	free(t->versioned);
 	free(t->sidecar);
 	rb_tarball_init(t);
-}
-
-/* A hard link of from at to, or else a copy. */
-static int link_or_copy(const char *from, const char *to,
-			struct rb_error *err)
-{
-	unlink(to);
-	if (!link(from, to))
-		return 0;
-	return copy_file(from, to, err);
 }
 
 int rb_tarball_make(struct rb_tarball *out, const char *root,

@@ -9,6 +9,7 @@
 #include "apps.h"
 #include "beam.h"
 #include "boot.h"
+#include "cleanup.h"
 #include "extract.h"
 #include "manifest.h"
 #include "tarball.h"
@@ -596,10 +597,7 @@ static int unpack(struct rb_old_release *old, const char *root,
 		  struct rb_error *err)
 {
 	/* beside the release directory, out of its manifest's way */
-	const char *slash = strrchr(root, '/');
-	char *out_dir = slash && slash != root ?
-				xstrndup(root, (size_t)(slash - root)) :
-				xstrdup(slash ? "/" : ".");
+	char *out_dir = path_dir(root);
 	int fd = -1, ret = -1;
 
 	if (mkdir_p(out_dir, err) < 0)
@@ -611,6 +609,7 @@ static int unpack(struct rb_old_release *old, const char *root,
 		old->dir = NULL;
 		goto out;
 	}
+	rb_cleanup_add(old->dir);
 	fd = open(old->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		rb_fail_errno(err, "cannot open '%s'", old->dir);
@@ -690,6 +689,7 @@ void rb_old_release_release(struct rb_old_release *old)
 		struct rb_error e;
 
 		remove_tree(old->dir, &e);
+		rb_cleanup_forget(old->dir);
 	}
 	free(old->tarball);
 	free(old->dir);
@@ -784,7 +784,8 @@ int rb_upgrade_make(const struct rb_upgrade_job *job,
 	char *outdir = xasprintf("%s/releases/%s", job->root, job->vsn);
 	int ret = -1;
 
-	if (rb_old_release_open(&old, job->root, job->name, job->upfrom,
+	if (rb_old_release_open(&old, job->old_root ? job->old_root : job->root,
+				job->name, job->upfrom,
 				job->vsn, err) < 0 ||
 	    rb_rel_read(&rel, rel_path, err) < 0)
 		goto out;

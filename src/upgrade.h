@@ -153,7 +153,9 @@ void rb_old_release_release(struct rb_old_release *old);
 /* An assembled release to give an upgrade path from an earlier one. */
 struct rb_upgrade_job {
 	const char *project; /* project root, holding rel/appups/ */
-	const char *root;    /* the release: <output_dir>/<name> */
+	const char *root;    /* the new release, laid out (its stage) */
+	const char *old_root; /* where earlier versions' releases/<vsn>/ are:
+				 <output_dir>/<name> (NULL: root) */
 	const char *name;
 	const char *vsn;
 	const char *upfrom;  /* see rb_old_release_open() */

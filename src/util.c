@@ -215,6 +215,17 @@ char *path_join(const char *a, const char *b)
 	return xasprintf("%s/%s", a, b);
 }
 
+char *path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
 int hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -455,6 +466,14 @@ out:
 	if (out >= 0 && close(out) < 0 && !ret)
 		ret = rb_fail_errno(err, "cannot write '%s'", to);
 	return ret;
+}
+
+int link_or_copy(const char *from, const char *to, struct rb_error *err)
+{
+	unlink(to);
+	if (!link(from, to))
+		return 0;
+	return copy_file(from, to, err);
 }
 
 static int copy_tree_depth(const char *from, const char *to, int depth,

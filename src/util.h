@@ -66,6 +66,8 @@ void strvec_sort(struct strvec *sv);
 
 /* "a" + "/" + "b", without doubling the slash; caller frees. */
 char *path_join(const char *a, const char *b);
+/* The directory part of path: "a/b" -> "a", "/b" -> "/", "b" -> ".". */
+char *path_dir(const char *path);
 /* s names one entry of a directory: not empty, no '/', not "." or "..". */
 int is_path_component(const char *s);
 int path_exists(const char *path);
@@ -97,6 +99,8 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode,
 mode_t rb_normal_mode(mode_t st_mode);
 /* Copy one regular file, with the mode rb_normal_mode() gives. */
 int copy_file(const char *from, const char *to, struct rb_error *err);
+/* A hard link of from at to (replacing to), or else a copy. */
+int link_or_copy(const char *from, const char *to, struct rb_error *err);
 /*
  * Copy a directory tree.  Symlinks are followed (mix and rebar3 link
  * priv/ into _build); directories are 0755, files as copy_file().

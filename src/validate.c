@@ -493,14 +493,16 @@ static void push_real(struct strvec *v, const char *path)
 
 /*
  * Where links of an application of the project may lead: its directory,
- * and where mix and rebar3 link its priv/ and include/ from _build: the
- * application's source (the link's target and the directory above it),
- * when that lies in the project.
+ * and where mix and rebar3 link its priv/, include/, src/… from _build:
+ * the application's source (the link's target and the directory above
+ * it), when that lies in the project.
  */
 static void app_roots(const char *dir, const char *project,
 		      struct strvec *roots)
 {
-	static const char *const linked[] = { "priv", "include", NULL };
+	static const char *const linked[] = {
+		"ebin", "priv", "include", "src", "c_src", "lib", NULL,
+	};
 
 	push_real(roots, dir);
 	for (const char *const *d = linked; *d; d++) {

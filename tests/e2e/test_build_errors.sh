@@ -158,11 +158,11 @@ COUNTER_COOKIE="two words" expect_exact 2 \
 
 reset_config
 insert_after "    cookie: \${COUNTER_COOKIE}" "    vm_args: rel/missing.args" >/dev/null || exit 1
-expect_exact 2 "relbuild: 'rel/missing.args' does not exist" "missing vm_args file"
+expect_exact 2 "relbuild: rel/missing.args: no such file (vm_args:)" "missing vm_args file"
 
 reset_config
 insert_after "    cookie: \${COUNTER_COOKIE}" "    overlays: [ { copy: { from: rel/nothing, to: etc } } ]" >/dev/null || exit 1
-expect_exact 2 "relbuild: overlay: 'rel/nothing' does not exist" "missing overlay source"
+expect_exact 2 "relbuild: rel/nothing: overlay source does not exist" "missing overlay source"
 
 ### the runtime to bundle: exit 1
 
@@ -258,29 +258,39 @@ case "$ERR" in
 esac
 rm -r "$proj/priv"
 
-### a failed build leaves no tarball at the final path
+### a failed build leaves the last good one as it was
 
-dir="$proj/_build/prod/rel/counter/releases/0.1.0"
-no_tarball() {
+# The release is made in a stage beside it (.counter.tmp-XXXXXX) and
+# swapped in only once whole: a failure at any step leaves the last
+# good release and its tarball untouched, and no stage behind.
+rel_dir="$proj/_build/prod/rel"
+dir="$rel_dir/counter/releases/0.1.0"
+good_sum=""
+kept_good() {
 	for f in counter.tar.gz counter-0.1.0.tar.gz counter-0.1.0.tar.gz.sha256; do
-		[ ! -e "$dir/$f" ] || fail "$1: $dir/$f is left"
+		[ -f "$dir/$f" ] || fail "$1: $dir/$f is gone"
 	done
-	leftover=$(ls -A "$dir" 2>/dev/null | grep '^\.relbuild-tmp-')
+	assert_eq "$(sha256sum <"$dir/counter.tar.gz" | cut -d' ' -f1)" "$good_sum" \
+		"$1: the last good tarball"
+	"$RELBUILD" verify "$dir/counter.tar.gz" >/dev/null ||
+		fail "$1: the last good tarball does not verify"
+	leftover=$(ls -A "$rel_dir" "$dir" 2>/dev/null | grep -e '^\.counter\.tmp-' -e '^\.relbuild-')
 	[ -z "$leftover" ] || fail "$1: temporary files left: $leftover"
-	pass "$1: no tarball, no sidecar, no temporary file"
+	pass "$1: the last good release and tarball kept, no temporary file"
 }
 good_build() {
 	reset_config
 	run_in "$proj"
 	[ "$STATUS" = 0 ] && [ -f "$dir/counter.tar.gz" ] ||
 		fail "test setup: the good build failed (exit $STATUS): $ERR"
+	good_sum=$(sha256sum <"$dir/counter.tar.gz" | cut -d' ' -f1)
 }
 
-# A missing overlay source: the release was being assembled anew.
+# A missing overlay source: found before anything is written.
 good_build
 insert_after "    cookie: \${COUNTER_COOKIE}" "    overlays: [ { copy: { from: rel/nothing, to: etc } } ]" >/dev/null || exit 1
-expect 2 "overlay: 'rel/nothing' does not exist" "overlay failure after a good build"
-no_tarball "overlay failure after a good build"
+expect 2 "rel/nothing: overlay source does not exist" "overlay failure after a good build"
+kept_good "overlay failure after a good build"
 
 # Two applications with one module: systools refuses the boot script.
 good_build
@@ -298,15 +308,15 @@ insert_after "      - counter" "      - clash" >/dev/null || exit 1
 insert_after "    cookie: \${COUNTER_COOKIE}" "    lib_dirs: [extra]" >/dev/null || exit 1
 expect 1 "cannot make the boot script: counter.rel: Duplicated modules" "module clash"
 assert_contains "$ERR" "counter_server specified in counter and clash" "module clash: names both"
-no_tarball "boot script failure after a good build"
+kept_good "boot script failure after a good build"
 rm -r "$proj/extra"
 
 # The tarball cannot be put in place: a directory is in the way of
-# <name>-<vsn>.tar.gz (the first rename has already placed <name>.tar.gz).
+# <name>-<vsn>.tar.gz (the first rename has already placed <name>.tar.gz,
+# in the stage).
 good_build
 insert_after "    cookie: \${COUNTER_COOKIE}" "    overlays: [ { mkdir: releases/0.1.0/counter-0.1.0.tar.gz } ]" >/dev/null || exit 1
 expect 1 "cannot rename" "tarball step failure"
 assert_contains "$ERR" "counter-0.1.0.tar.gz': Is a directory" "tarball step failure"
-[ -d "$dir/counter-0.1.0.tar.gz" ] || fail "test setup: the blocking directory is gone"
-rmdir "$dir/counter-0.1.0.tar.gz"
-no_tarball "tarball step failure"
+[ ! -d "$dir/counter-0.1.0.tar.gz" ] || fail "the failed build's directory is in the release"
+kept_good "tarball step failure"

@@ -107,7 +107,7 @@ pass "0.2.0 built with its appup and relup from 0.1.0"
 # 3. Reproducible: another copy, other mtimes and umask, the same bytes.
 B=$T/b
 (
-	umask 077
+	umask 002 # group-writable; 077 would make every file private (README)
 	copy_example counter "$B"
 	find "$B" -exec touch -h -d "2011-11-11 11:11:11" {} +
 	compile_rebar3 "$B"

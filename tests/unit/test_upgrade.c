@@ -476,7 +476,8 @@ static void rel_case_free(struct rel_case *c)
 static int upgrade(struct fixture *f, struct rel_case *c, const char *upfrom)
 {
 	struct rb_upgrade_job job = {
-		c->project, c->root, "rel", "0.2.0", upfrom, f->erl,
+		.project = c->project, .root = c->root, .name = "rel",
+		.vsn = "0.2.0", .upfrom = upfrom, .erl = f->erl,
 	};
 
 	return rb_upgrade_make(&job, &c->sum, &c->err);
