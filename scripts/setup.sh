@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="cmake gcc make pkg-config libarchive-dev libyaml-dev libssl-dev
 libcmocka-dev erlang-nox erlang-dev elixir rebar3 erlang-p1-pgsql erlang-p1-utils postgresql
-dash busybox zstd clang python3 devscripts erlang-yaws"
+dash busybox zstd clang python3 devscripts erlang-yaws valgrind gawk
+original-awk"
 
 missing=""
 for p in $PACKAGES; do

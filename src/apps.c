@@ -65,6 +65,16 @@ static int bad_value(struct rb_error *err, const char *path,
 		       at->col, key, want);
 }
 
+static int valid_vsn(const char *vsn, size_t len)
+{
+	if (len > 255 || strlen(vsn) != len || vsn[0] == '.')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)vsn; *p; p++)
+		if (*p == '/' || *p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* An optional list of atoms under key; absent means empty. */
 static int read_atoms(const char *path, const struct rb_term *props,
 		      const char *key, struct strvec *out,
@@ -119,6 +129,12 @@ int rb_app_read(struct rb_app *app, const char *dir, const char *name,
 	}
 	if (!rb_term_string(v) || !*rb_term_string(v)) {
 		bad_value(err, path, v, "vsn", "a non-empty string");
+		goto out;
+	}
+	/* It names lib/<name>-<vsn>/ and releases/<vsn>/: one path component. */
+	if (!valid_vsn(rb_term_string(v), v->len)) {
+		bad_value(err, path, v, "vsn",
+			  "a version without '/', control characters or a leading '.', at most 255 bytes");
 		goto out;
 	}
 	app->name = xstrdup(name);
@@ -417,11 +433,13 @@ static char *absolute(const char *path)
 
 /*
  * The application in dir, called name, added to found (the highest
- * version wins); an unreadable .app is remembered in bad_names.
+ * version wins, but two versions in one directory are remembered in
+ * twins: name, then the message); an unreadable .app is remembered in
+ * bad_names.
  */
 static void add_app(const char *dir, const char *name,
 		    struct rb_app_list *found, struct strvec *bad_names,
-		    struct strvec *bad_errors)
+		    struct strvec *bad_errors, struct strvec *twins)
 {
 	struct rb_app app;
 	struct rb_error app_err = { 0 };
@@ -437,6 +455,12 @@ static void add_app(const char *dir, const char *name,
 		return;
 	}
 	at = list_index(found, name);
+	if (at >= 0 && !strvec_contains(twins, name)) {
+		/* which one the release would get depends on a guess */
+		strvec_push(twins, name);
+		strvec_pushf(twins, "%s and %s: two versions of application '%s' (%s, %s) in one directory; keep one",
+			     found->v[at].dir, dir, name, found->v[at].vsn, app.vsn);
+	}
 	if (at < 0) {
 		*list_add(found) = app;
 	} else if (rb_vsn_cmp(app.vsn, found->v[at].vsn) > 0) {
@@ -455,7 +479,7 @@ static void add_app(const char *dir, const char *name,
  */
 static int scan_lib_dir(const char *lib, struct rb_app_list *found,
 			struct strvec *bad_names, struct strvec *bad_errors,
-			struct rb_error *err)
+			struct strvec *twins, struct rb_error *err)
 {
 	struct strvec entries = STRVEC_INIT;
 	char *abs = NULL, *name;
@@ -466,7 +490,7 @@ static int scan_lib_dir(const char *lib, struct rb_app_list *found,
 	abs = absolute(lib);
 	name = find_app_name(abs, strrchr(abs, '/') ? strrchr(abs, '/') + 1 : abs);
 	if (name) {
-		add_app(abs, name, found, bad_names, bad_errors);
+		add_app(abs, name, found, bad_names, bad_errors, twins);
 		free(name);
 		ret = 0;
 		goto out;
@@ -478,7 +502,7 @@ static int scan_lib_dir(const char *lib, struct rb_app_list *found,
 
 		if (entries.v[i][0] != '.' && is_dir(dir) &&
 		    (name = find_app_name(dir, entries.v[i]))) {
-			add_app(dir, name, found, bad_names, bad_errors);
+			add_app(dir, name, found, bad_names, bad_errors, twins);
 			free(name);
 		}
 		free(dir);
@@ -496,16 +520,26 @@ int rb_apps_discover(struct rb_app_index *idx, const struct strvec *lib_dirs,
 	for (size_t d = 0; d < lib_dirs->nr; d++) {
 		struct rb_app_list found;
 		struct strvec bad_names = STRVEC_INIT, bad_errors = STRVEC_INIT;
+		struct strvec twins = STRVEC_INIT;
 		size_t before = idx->apps.nr;
 
 		strvec_push(&idx->lib_dirs, lib_dirs->v[d]);
 		rb_app_list_init(&found);
 		if (scan_lib_dir(lib_dirs->v[d], &found, &bad_names, &bad_errors,
-				 err) < 0) {
+				 &twins, err) < 0) {
 			rb_app_list_release(&found);
 			strvec_clear(&bad_names);
 			strvec_clear(&bad_errors);
+			strvec_clear(&twins);
 			return -1;
+		}
+		/* Twins of a name no earlier directory has: an error if needed. */
+		for (size_t i = 0; i + 1 < twins.nr; i += 2) {
+			if (list_index(&idx->apps, twins.v[i]) >= 0 ||
+			    is_bad(idx, twins.v[i]))
+				continue;
+			strvec_push(&idx->bad_names, twins.v[i]);
+			strvec_push(&idx->bad_errors, twins.v[i + 1]);
 		}
 		/* Earlier directories win, also over their broken apps. */
 		for (size_t i = 0; i < found.nr; i++) {
@@ -529,6 +563,7 @@ int rb_apps_discover(struct rb_app_index *idx, const struct strvec *lib_dirs,
 		free(found.v);
 		strvec_clear(&bad_names);
 		strvec_clear(&bad_errors);
+		strvec_clear(&twins);
 		if (idx->apps.nr != before)
 			qsort(idx->apps.v, idx->apps.nr, sizeof(*idx->apps.v),
 			      cmp_app_name);
@@ -542,6 +577,7 @@ enum { UNSEEN, VISITING, DONE };
 
 struct closure {
 	const struct rb_app_index *idx;
+	const char *config;  /* the file the roots' line:col are in */
 	int *state;          /* per index entry */
 	int *explicit_type;  /* per index entry: -1 or enum rb_start_type */
 	int *is_root;
@@ -560,29 +596,92 @@ static void searched(struct strbuf *sb, const struct rb_app_index *idx)
 		sb_adds(sb, "no directories");
 }
 
-static int missing(struct closure *c, const char *name, const char *needed_by)
+/*
+ * Where dep is named in app's .app ("FILE:LINE:COL: "), in its
+ * applications, included_applications or optional_applications.
+ */
+static void dep_where(struct strbuf *sb, const struct rb_app *app,
+		      const char *dep)
 {
-	struct strbuf sb = STRBUF_INIT;
+	static const char *const keys[] = {
+		"applications", "included_applications", "optional_applications",
+		NULL,
+	};
+	const struct rb_term *props;
+
+	if (!app->term || app->term->nr != 3)
+		return;
+	props = app->term->items[2];
+	for (const char *const *k = keys; *k; k++) {
+		const struct rb_term *list = rb_term_proplist_get(props, *k);
+
+		for (size_t i = 0; list && list->type == RB_TERM_LIST &&
+				   i < list->nr; i++) {
+			if (rb_term_is_atom(list->items[i], dep)) {
+				sb_addf(sb, "%s:%d:%d: ", app->app_file,
+					list->items[i]->line, list->items[i]->col);
+				return;
+			}
+		}
+	}
+	sb_addf(sb, "%s: ", app->app_file);
+}
+
+/* "CONFIG:LINE:COL: " for a root the config names, or nothing. */
+static void root_where(struct strbuf *sb, const struct closure *c,
+		       const struct rb_app_ref *ref)
+{
+	if (c->config && ref && ref->line)
+		sb_addf(sb, "%s:%d:%d: ", c->config, ref->line, ref->col);
+}
+
+/*
+ * name is nowhere (needed by needer, or a root named by ref).  A
+ * directory of that name without its .app is named: "a compiled
+ * application has ebin/<name>.app".
+ */
+static int missing(struct closure *c, const char *name,
+		   const struct rb_app *needer, const struct rb_app_ref *ref)
+{
+	struct strbuf sb = STRBUF_INIT, dirs = STRBUF_INIT;
 	int ret;
 
 	for (size_t i = 0; i < c->idx->bad_names.nr; i++)
 		if (!strcmp(c->idx->bad_names.v[i], name))
 			return rb_fail(c->err, "%s", c->idx->bad_errors.v[i]);
-	searched(&sb, c->idx);
-	if (needed_by)
-		ret = rb_fail(c->err, "application '%s' needed by '%s' was not found (searched: %s)",
-			      name, needed_by, sb_str(&sb));
-	else if (c->hint)
-		ret = rb_fail(c->err, "application '%s' was not found (searched: %s); has the project been compiled? run '%s'",
-			      name, sb_str(&sb), c->hint);
+	for (size_t i = 0; i < c->idx->lib_dirs.nr; i++) {
+		char *dir = path_join(c->idx->lib_dirs.v[i], name);
+
+		if (is_dir(dir)) {
+			ret = rb_fail(c->err, "%s/ebin/%s.app: no such file: the directory of application '%s' holds no compiled .app",
+				      dir, name, name);
+			free(dir);
+			return ret;
+		}
+		free(dir);
+	}
+	searched(&dirs, c->idx);
+	if (needer)
+		dep_where(&sb, needer, name);
 	else
-		ret = rb_fail(c->err, "application '%s' was not found (searched: %s)",
-			      name, sb_str(&sb));
+		root_where(&sb, c, ref);
+	if (needer)
+		ret = rb_fail(c->err, "%sapplication '%s' needed by '%s' was not found (searched: %s)",
+			      sb_str(&sb), name, needer->name, sb_str(&dirs));
+	else if (c->hint)
+		ret = rb_fail(c->err, "%sapplication '%s' was not found (searched: %s); has the project been compiled? run '%s'",
+			      sb_str(&sb), name, sb_str(&dirs), c->hint);
+	else
+		ret = rb_fail(c->err, "%sapplication '%s' was not found (searched: %s)",
+			      sb_str(&sb), name, sb_str(&dirs));
 	sb_release(&sb);
+	sb_release(&dirs);
 	return ret;
 }
 
-static int visit(struct closure *c, const char *name, const char *needed_by,
+/* needer: the app whose .app names name; ref: the root's config entry */
+static int visit(struct closure *c, const char *name,
+		 const struct rb_app *needer, const struct rb_app_ref *ref,
 		 int optional)
 {
 	long at = index_pos(c->idx, name);
@@ -592,7 +691,7 @@ static int visit(struct closure *c, const char *name, const char *needed_by,
 	if (at < 0) {
 		if (optional && !is_bad(c->idx, name))
 			return 0;
-		return missing(c, name, needed_by);
+		return missing(c, name, needer, ref);
 	}
 	if (c->state[at] == DONE)
 		return 0;
@@ -600,13 +699,16 @@ static int visit(struct closure *c, const char *name, const char *needed_by,
 		struct strbuf sb = STRBUF_INIT;
 		size_t from = 0;
 
+		/* named where the edge that closes the circle is */
+		if (needer)
+			dep_where(&sb, needer, name);
 		for (size_t i = 0; i < c->stack.nr; i++)
 			if (!strcmp(c->stack.v[i], name))
 				from = i;
+		sb_adds(&sb, "circular dependency between applications: ");
 		for (size_t i = from; i < c->stack.nr; i++)
 			sb_addf(&sb, "'%s' -> ", c->stack.v[i]);
-		rb_fail(c->err, "circular dependency between applications: %s'%s'",
-			sb_str(&sb), name);
+		rb_fail(c->err, "%s'%s'", sb_str(&sb), name);
 		sb_release(&sb);
 		return -1;
 	}
@@ -621,7 +723,7 @@ static int visit(struct closure *c, const char *name, const char *needed_by,
 			const char *dep = lists[l]->v[i];
 			int opt = strvec_contains(&app->optional_applications, dep);
 
-			if (visit(c, dep, app->name, opt) < 0)
+			if (visit(c, dep, app, NULL, opt) < 0)
 				return -1;
 		}
 	}
@@ -709,13 +811,14 @@ static void start_types(struct closure *c, int *type)
 
 int rb_apps_closure(const struct rb_app_index *idx,
 		    const struct rb_app_ref *roots, size_t nr_roots,
-		    const char *compile_hint, struct rb_app_list *out,
-		    struct rb_error *err)
+		    const char *config, const char *compile_hint,
+		    struct rb_app_list *out, struct rb_error *err)
 {
 	static const char *const base[] = { "kernel", "stdlib" };
 	size_t n = idx->apps.nr;
 	struct closure c = {
 		.idx = idx,
+		.config = config,
 		.state = xcalloc(n, sizeof(int)),
 		.explicit_type = xmalloc((n ? n : 1) * sizeof(int)),
 		.is_root = xcalloc(n, sizeof(int)),
@@ -753,12 +856,12 @@ int rb_apps_closure(const struct rb_app_index *idx,
 			c.is_root[at] = 1;
 		/* Not the project's fault: no compile hint. */
 		c.hint = NULL;
-		if (visit(&c, base[i], NULL, 0) < 0)
+		if (visit(&c, base[i], NULL, NULL, 0) < 0)
 			goto out;
 	}
 	c.hint = compile_hint;
 	for (size_t r = 0; r < nr_roots; r++)
-		if (visit(&c, roots[r].name, NULL, 0) < 0)
+		if (visit(&c, roots[r].name, NULL, &roots[r], 0) < 0)
 			goto out;
 	start_types(&c, type);
 	for (size_t k = 0; k < c.nr_order; k++) {

@@ -107,8 +107,8 @@ int rb_apps_discover(struct rb_app_index *idx, const struct strvec *lib_dirs,
  */
 int rb_apps_closure(const struct rb_app_index *idx,
 		    const struct rb_app_ref *roots, size_t nr_roots,
-		    const char *compile_hint, struct rb_app_list *out,
-		    struct rb_error *err);
+		    const char *config, const char *compile_hint,
+		    struct rb_app_list *out, struct rb_error *err);
 
 /*
  * Compare two versions segment by segment ('.' and '-' separate them):

@@ -116,8 +116,8 @@ static struct rb_app_ref *root_apps(const struct rb_plan *plan,
 				    const struct rb_project *proj, size_t *nr)
 {
 	static const struct rb_app_ref mix_extras[] = {
-		{ "sasl", RB_START_PERMANENT, 1 },
-		{ "iex", RB_START_NONE, 1 },
+		{ .name = "sasl", .type = RB_START_PERMANENT, .has_type = 1 },
+		{ .name = "iex", .type = RB_START_NONE, .has_type = 1 },
 	};
 	struct rb_app_ref *refs = xcalloc(plan->nr_apps + 2, sizeof(*refs));
 	size_t n = 0;
@@ -359,7 +359,7 @@ int cmd_build(int argc, char **argv)
 	}
 
 	refs = root_apps(plan, &p.proj, &nr_refs);
-	if (rb_apps_closure(&p.index, refs, nr_refs,
+	if (rb_apps_closure(&p.index, refs, nr_refs, o.config,
 			    rb_project_compile_hint(&p.proj, plan->env), &apps, &err) < 0)
 		goto fail;
 	if (!(vsn = project_version(&p, &apps, o.config, &err)))

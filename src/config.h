@@ -55,6 +55,7 @@ struct rb_app_ref {
 	char *name;
 	enum rb_start_type type;
 	int has_type; /* 0: "shop" alone, the default start type applies */
+	int line, col; /* where the config names it; 0 when it does not */
 };
 
 struct rb_named_path {

@@ -340,11 +340,23 @@ int read_file(const char *path, char **out, size_t *len, struct rb_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char buf[65536];
+	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang the open; cleared below */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return rb_fail_errno(err, "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			rb_fail(err, "'%s' is a directory, not a file", path);
+		else
+			rb_fail(err, "'%s' is %s, not a regular file", path,
+				file_kind(st.st_mode));
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -407,6 +419,23 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode,
 out:
 	free(tmp);
 	return ret;
+}
+
+const char *file_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISLNK(mode))
+		return "a symlink";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "of an unknown type";
 }
 
 mode_t rb_normal_mode(mode_t mode)

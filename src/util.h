@@ -97,6 +97,8 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode,
  * or 0600).  Never setuid, setgid or sticky.
  */
 mode_t rb_normal_mode(mode_t st_mode);
+/* "a FIFO", "a socket", "a device", "a directory"… for messages. */
+const char *file_kind(mode_t st_mode);
 /* Copy one regular file, with the mode rb_normal_mode() gives. */
 int copy_file(const char *from, const char *to, struct rb_error *err);
 /* A hard link of from at to (replacing to), or else a copy. */

@@ -43,17 +43,6 @@ static int may_lead_to(const struct rb_link_rules *r, const char *real)
 	return 0;
 }
 
-static const char *kind_of(mode_t mode)
-{
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "not a regular file";
-}
-
 /* A link at path: where it leads must exist, be allowed, not loop. */
 static int check_link(const struct rb_link_rules *r, const char *path,
 		      const char *show, struct rb_error *err)
@@ -134,7 +123,7 @@ static int check_entry(const struct rb_link_rules *r, const char *path,
 	if (!S_ISDIR(st.st_mode))
 		return rb_error(err, RB_ECONFIG,
 				"%s: %s; a release holds only files and directories",
-				show, kind_of(st.st_mode));
+				show, file_kind(st.st_mode));
 	if (list_dir(path, &names, err) < 0) {
 		err->code = RB_ECONFIG;
 		return -1;
@@ -173,7 +162,7 @@ int rb_check_app_keys(const struct rb_app *app, const char *show,
 	props = app->term->items[2];
 	for (const char *const *k = keys; *k; k++)
 		if (!rb_term_proplist_find(props, *k))
-			return rb_error(err, RB_ECONFIG,
+			return rb_fail(err,
 					"%s:%d:%d: application '%s' has no '%s' key; systools needs description, vsn, modules, registered and applications",
 					show, props->line, props->col, app->name, *k);
 	return 0;
@@ -576,14 +565,17 @@ static int read_named(const struct rb_project *proj, const char *key,
 		      struct rb_error *err)
 {
 	char *path = in_project(proj, rel);
+	struct stat st;
 	int ret = 0;
 
-	if (!is_file(path)) {
+
+	if (stat(path, &st) < 0)
 		ret = rb_error(err, RB_ECONFIG, "%s: no such file (%s:)", rel, key);
-	} else if (read_file(path, text, len, err) < 0) {
-		err->code = RB_ECONFIG;
-		ret = -1;
-	}
+	else if (!S_ISREG(st.st_mode))
+		ret = rb_error(err, RB_ECONFIG, "%s: %s, not a regular file (%s:)",
+			       rel, file_kind(st.st_mode), key);
+	else if (read_file(path, text, len, err) < 0)
+		ret = rb_error(err, RB_ECONFIG, "%s: cannot read (%s:)", rel, key);
 	free(path);
 	return ret;
 }

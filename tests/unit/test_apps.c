@@ -115,14 +115,14 @@ static void discover(struct fixture *f)
 
 static struct rb_app_ref ref(const char *name)
 {
-	struct rb_app_ref r = { (char *)name, RB_START_PERMANENT, 0 };
+	struct rb_app_ref r = { .name = (char *)name, .type = RB_START_PERMANENT };
 
 	return r;
 }
 
 static struct rb_app_ref typed(const char *name, enum rb_start_type t)
 {
-	struct rb_app_ref r = { (char *)name, t, 1 };
+	struct rb_app_ref r = { .name = (char *)name, .type = t, .has_type = 1 };
 
 	return r;
 }
@@ -131,7 +131,7 @@ static int closure(struct fixture *f, const struct rb_app_ref *roots, size_t n,
 		   const char *hint)
 {
 	rb_app_list_release(&f->out);
-	return rb_apps_closure(&f->idx, roots, n, hint, &f->out, &f->err);
+	return rb_apps_closure(&f->idx, roots, n, NULL, hint, &f->out, &f->err);
 }
 
 /* The closure's names joined with spaces, each with its start type. */
@@ -159,9 +159,9 @@ static void test_discover(void **state)
 
 	make_base(f);
 	make_app(lib(f, 0), "shop", "shop", "0.1.0", "[kernel,stdlib,elixir,logger]", NULL, NULL);
-	/* Highest version in one directory, compared numerically. */
-	make_app(lib(f, 2), "kernel-8.10", "kernel", "8.10", "[]", NULL, NULL);
-	make_app(lib(f, 2), "kernel-8.9.1", "kernel", "8.9.1", "[]", NULL, NULL);
+	/* Two versions in one directory: which one is a guess, an error when needed. */
+	make_app(lib(f, 2), "twin-1.10", "twin", "1.10", "[]", NULL, NULL);
+	make_app(lib(f, 2), "twin-1.9.1", "twin", "1.9.1", "[]", NULL, NULL);
 	/* Earlier directories win, even with a lower version. */
 	make_app(lib(f, 0), "jason", "jason", "1.0.0", "[kernel,stdlib]", NULL, NULL);
 	make_app(lib(f, 2), "jason-9.9.9", "jason", "9.9.9", "[kernel,stdlib]", NULL, NULL);
@@ -188,12 +188,22 @@ static void test_discover(void **state)
 	discover(f);
 	assert_int_equal(f->idx.lib_dirs.nr, 3);
 	assert_string_equal(f->idx.lib_dirs.v[0], lib(f, 0));
-	assert_int_equal(f->idx.bad_names.nr, 0);
+	assert_int_equal(f->idx.bad_names.nr, 1);
+	assert_null(rb_app_index_find(&f->idx, "twin"));
+	{
+		struct rb_app_ref roots[1] = { ref("twin") };
+		char *want = xasprintf("%s/twin-1.10 and %s/twin-1.9.1: two versions of application 'twin' (1.10, 1.9.1) in one directory; keep one",
+				       lib(f, 2), lib(f, 2));
+
+		assert_int_equal(closure(f, roots, 1, NULL), -1);
+		assert_string_equal(f->err.msg, want);
+		free(want);
+	}
 
 	a = rb_app_index_find(&f->idx, "kernel");
 	assert_non_null(a);
-	assert_string_equal(a->vsn, "8.10");
-	p = xasprintf("%s/kernel-8.10", lib(f, 2));
+	assert_string_equal(a->vsn, "8.5.3");
+	p = xasprintf("%s/kernel-8.5.3", lib(f, 2));
 	assert_string_equal(a->dir, p);
 	free(p);
 
@@ -434,8 +444,8 @@ static void test_missing(void **state)
 	roots[0] = ref("shop");
 	assert_int_equal(closure(f, roots, 1, "mix compile"), -1);
 	assert_int_equal(f->err.code, RB_EFAIL);
-	want = xasprintf("application 'foo' needed by 'dep_a' was not found (searched: %s, %s, %s)",
-			 lib(f, 0), lib(f, 1), lib(f, 2));
+	want = xasprintf("%s/dep_a/ebin/dep_a.app:5:25: application 'foo' needed by 'dep_a' was not found (searched: %s, %s, %s)",
+			 lib(f, 0), lib(f, 0), lib(f, 1), lib(f, 2));
 	assert_string_equal(f->err.msg, want);
 	free(want);
 
@@ -480,6 +490,7 @@ static void test_cycle(void **state)
 {
 	struct fixture *f = *state;
 	struct rb_app_ref roots[1];
+	char *want;
 
 	make_base(f);
 	make_app(lib(f, 0), "a", "a", "1", "[kernel,b]", NULL, NULL);
@@ -489,12 +500,16 @@ static void test_cycle(void **state)
 	discover(f);
 	roots[0] = ref("a");
 	assert_int_equal(closure(f, roots, 1, NULL), -1);
-	assert_string_equal(f->err.msg,
-		"circular dependency between applications: 'a' -> 'b' -> 'c' -> 'a'");
+	want = xasprintf("%s/c/ebin/c.app:6:27: circular dependency between applications: 'a' -> 'b' -> 'c' -> 'a'",
+			 lib(f, 0));
+	assert_string_equal(f->err.msg, want);
+	free(want);
 	roots[0] = ref("self");
 	assert_int_equal(closure(f, roots, 1, NULL), -1);
-	assert_string_equal(f->err.msg,
-		"circular dependency between applications: 'self' -> 'self'");
+	want = xasprintf("%s/self/ebin/self.app:5:18: circular dependency between applications: 'self' -> 'self'",
+			 lib(f, 0));
+	assert_string_equal(f->err.msg, want);
+	free(want);
 }
 
 static void test_bad_app_files(void **state)
