@@ -205,12 +205,14 @@ run_in "$T/empty"
 [ "$STATUS" = 1 ] || fail "no project: exit $STATUS; $ERR"
 # not a mix, rebar3 or erlang.mk project: its applications come from
 # lib_dirs and the runtime, and counter is in neither
-assert_contains "$ERR" "relbuild: application 'counter' was not found (searched: " "no project"
+assert_contains "$ERR" "application 'counter' was not found (searched: " "no project"
+assert_contains "$ERR" "relbuild: rel/config.yml:" "no project: the config entry named"
 pass "a directory without mix.exs, rebar.config or erlang.mk: exit 1, the application not found"
 
 reset_config
 insert_after "      - counter" "      - nosuchapp" >/dev/null || exit 1
-expect 1 "relbuild: application 'nosuchapp' was not found (searched: $proj_real/_build/prod/lib," \
+l=$(grep -n '^      - nosuchapp' "$proj/rel/config.yml" | cut -d: -f1)
+expect 1 "relbuild: rel/config.yml:$l:9: application 'nosuchapp' was not found (searched: $proj_real/_build/prod/lib," \
 	"missing application"
 assert_contains "$ERR" "run 'rebar3 as prod compile'" "missing application: the hint"
 
