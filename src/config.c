@@ -290,6 +290,82 @@ static int check_map(struct parse *p, const yaml_node_t *n, const char *what)
 	return 0;
 }
 
+/*
+ * The walk below meets an aliased node once per use: a few anchors
+ * named again and again (or one naming itself) would make it quadratic
+ * or endless.  Count the nodes as it would meet them first, and refuse
+ * a config beyond these bounds, far above what a real one holds.
+ */
+#define MAX_NODES 10000
+#define MAX_DEPTH 64
+
+static int count_nodes(struct parse *p, const yaml_node_t *n, int depth,
+		       size_t *count)
+{
+	if (++*count > MAX_NODES)
+		return error_node(p, n,
+			"the config is too large: more than %d YAML nodes (an alias counts each time it is used)",
+			MAX_NODES);
+	if (depth > MAX_DEPTH)
+		return error_node(p, n, "the config nests deeper than %d levels",
+				  MAX_DEPTH);
+	if (n->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++)
+			if (count_nodes(p, node_at(p, *it), depth + 1, count))
+				return -1;
+	} else if (n->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		     pr < n->data.mapping.pairs.top; pr++)
+			if (count_nodes(p, node_at(p, pr->key), depth + 1,
+					count) ||
+			    count_nodes(p, node_at(p, pr->value), depth + 1,
+					count))
+				return -1;
+	}
+	return 0;
+}
+
+/*
+ * The nesting, measured on the event stream before the document is
+ * loaded: libyaml's loader takes quadratic time over deep nesting
+ * (100000 '[' take a minute), the event parser stops at the first level
+ * too deep.  Syntax errors are left to the load, which reports them.
+ */
+static int check_depth(struct parse *p, const char *text, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, ret = 0, done = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return 0;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && !ret && yaml_parser_parse(&parser, &ev)) {
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > MAX_DEPTH)
+				ret = error_mark(p, ev.start_mark,
+					"the config nests deeper than %d levels",
+					MAX_DEPTH);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
 static int check_seq(struct parse *p, const yaml_node_t *n, const char *what)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
@@ -353,7 +429,7 @@ static int get_string(struct parse *p, const yaml_node_t *n, const char *what,
 
 int rb_config_valid_name(const char *s)
 {
-	if (!*s || *s == '-')
+	if (!*s || *s == '-' || strlen(s) > 255)
 		return 0;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
@@ -781,6 +857,10 @@ static int parse_setting(struct parse *p, const char *key,
 		if (!ret && expand_vars(s->cookie, NULL))
 			ret = error_node(p, v,
 				"bad variable reference in 'cookie' (use ${VAR} or ${VAR:-default})");
+		for (const char *c = s->cookie; !ret && c && *c; c++)
+			if ((unsigned char)*c < ' ' || *c == 0x7f)
+				ret = error_node(p, v,
+					"'cookie' holds a control character");
 	} else if (!strcmp(key, "vm_args"))
 		ret = get_string(p, v, what, 0, &s->vm_args);
 	else if (!strcmp(key, "remote_vm_args"))
@@ -816,6 +896,10 @@ static int parse_version(struct parse *p, const yaml_node_t *v,
 			 struct rb_release_config *r)
 {
 	if (is_string(v)) {
+		if (strlen(scalar(v)) > 255)
+			return error_node(p, v,
+				"the version is %zu bytes long: at most 255 (it names releases/<vsn>/)",
+				strlen(scalar(v)));
 		if (!valid_version(scalar(v)))
 			return error_node(p, v, "invalid version '%s'",
 					  scalar(v));
@@ -862,6 +946,8 @@ static int parse_app(struct parse *p, const yaml_node_t *item,
 		return error_node(p, name, "invalid application name '%s'",
 				  scalar(name));
 	a->name = xstrdup(scalar(name));
+	a->line = (int)name->start_mark.line + 1;
+	a->col = (int)name->start_mark.column + 1;
 	if (name == item)
 		return 0;
 
@@ -1182,6 +1268,7 @@ int rb_config_parse(struct rb_config *cfg, const char *path, const char *text,
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
 	int have_parser = 0, have_doc = 0, have_extra = 0, ret = -1;
+	size_t nodes = 0;
 	yaml_node_t *root;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -1192,6 +1279,8 @@ int rb_config_parse(struct rb_config *cfg, const char *path, const char *text,
 	}
 	have_parser = 1;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (check_depth(&p, text, len))
+		goto out;
 	if (!yaml_parser_load(&parser, &doc)) {
 		yaml_problem(&p, &parser, text, len);
 		goto out;
@@ -1214,7 +1303,7 @@ int rb_config_parse(struct rb_config *cfg, const char *path, const char *text,
 			   "only one YAML document is allowed");
 		goto out;
 	}
-	if (parse_top(&p, root, cfg))
+	if (count_nodes(&p, root, 0, &nodes) || parse_top(&p, root, cfg))
 		goto out;
 	ret = 0;
 out:

@@ -644,6 +644,56 @@ static void test_yaml_syntax(void **state)
 		     "t.yml:4:1: only one YAML document is allowed");
 }
 
+/*
+ * Found fuzzing rb_config_parse(): the walk meets an aliased node once
+ * per alias.  One release with 1200 applications, named again by 900
+ * aliases (16 KB), took minutes, as each alias checked the list for
+ * duplicates again; aliases of aliases grow exponentially; one naming
+ * itself never ends.  Now the nodes are counted first.
+ */
+static void test_alias_bombs(void **state)
+{
+	static const char laughs[] =
+		"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+		"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+		"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+		"releases: *d\n";
+	struct strbuf sb = STRBUF_INIT;
+	struct rb_config cfg;
+
+	(void)state;
+	sb_adds(&sb, "releases:\n  r0: &r\n    version: '1'\n"
+		     "    applications: [");
+	for (int i = 0; i < 1200; i++)
+		sb_addf(&sb, "%sa%d", i ? "," : "", i);
+	sb_adds(&sb, "]\n");
+	for (int i = 1; i < 900; i++)
+		sb_addf(&sb, "  r%d: *r\n", i);
+	/* tests/fuzz/corpus/config/crash-alias-quadratic.yml */
+	expect_error(sb_str(&sb), "t.yml:4:1625: the config is too large: more "
+		     "than 10000 YAML nodes (an alias counts each time it is used)");
+	sb_release(&sb);
+	expect_error(laughs, "t.yml:1:23: the config is too large: more than "
+		     "10000 YAML nodes (an alias counts each time it is used)");
+	expect_error("releases: &r {shop: *r}\n",
+		     "t.yml:1:15: the config nests deeper than 64 levels");
+	sb_adds(&sb, "releases: ");
+	for (int i = 0; i < 200; i++)
+		sb_addc(&sb, i < 100 ? '[' : ']');
+	expect_error(sb_str(&sb),
+		     "t.yml:1:74: the config nests deeper than 64 levels");
+	sb_release(&sb);
+
+	/* Within the bounds, aliases are fine. */
+	parse_ok(&cfg, "releases:\n"
+		       "  a: &r {version: '1', applications: [a, b]}\n"
+		       "  b: *r\n");
+	assert_int_equal(cfg.nr_releases, 2);
+	assert_int_equal(cfg.releases[1].nr_apps, 2);
+	rb_config_release(&cfg);
+}
+
 static void test_bad_start_type(void **state)
 {
 	(void)state;
@@ -902,6 +952,7 @@ int main(void)
 		cmocka_unit_test(test_booleans),
 		cmocka_unit_test(test_missing_version),
 		cmocka_unit_test(test_yaml_syntax),
+		cmocka_unit_test(test_alias_bombs),
 		cmocka_unit_test(test_bad_start_type),
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_overlays),
