@@ -321,7 +321,7 @@ int cmd_build(int argc, char **argv)
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
 	struct strvec warnings = STRVEC_INIT;
-	char *tarball = NULL, *relup = NULL; /* where they are once committed */
+	char *tarball = NULL; /* where it is once committed */
 	const char *vsn;
 	struct rb_error err = { 0 };
 	long long epoch;
@@ -417,9 +417,14 @@ int cmd_build(int argc, char **argv)
 		};
 
 		struct strbuf sb = STRBUF_INIT;
+		char *relup;
 
 		if (rb_upgrade_make(&job, &up, &err) < 0)
 			goto fail;
+		/* named where it will be once the release is in place */
+		relup = rb_assembly_final_path(&rel, up.relup);
+		free(up.relup);
+		up.relup = relup;
 		if (o.verbose)
 			rb_upgrade_describe(&up, &sb);
 		print_sanitized(stdout, sb_str(&sb));
@@ -432,11 +437,9 @@ int cmd_build(int argc, char **argv)
 
 		if (rb_tree_private(rel.root, &priv, &err) < 0)
 			goto fail;
-		for (size_t i = 0; i < priv.nr; i++) {
-			tty_printf(stdout, "private ");
-			print_sanitized(stdout, priv.v[i]);
-			tty_printf(stdout, " (others cannot read it in the project)\n");
-		}
+		for (size_t i = 0; i < priv.nr; i++)
+			tty_printf(stdout, "private %s (others cannot read it in the project)\n",
+				   priv.v[i]);
 		strvec_clear(&priv);
 	}
 	/* Before the tarball, which carries the signature. */
@@ -448,8 +451,6 @@ int cmd_build(int argc, char **argv)
 			goto fail;
 		tarball = rb_assembly_final_path(&rel, tar.path);
 	}
-	if (o.upgrade)
-		relup = rb_assembly_final_path(&rel, up.relup);
 	if (rb_assembly_commit(&rel, &err) < 0)
 		goto fail;
 	if (!o.quiet) {
@@ -461,7 +462,7 @@ int cmd_build(int argc, char **argv)
 			tty_printf(stdout, "signed  %s/releases/%s/SHA256SUMS.sig\n", rel.root,
 			       rel.vsn);
 		if (o.upgrade)
-			tty_printf(stdout, "relup   %s (from %s)\n", relup, up.old_vsn);
+			tty_printf(stdout, "relup   %s (from %s)\n", up.relup, up.old_vsn);
 	}
 
 	ret = 0;
@@ -475,7 +476,6 @@ out:
 	rb_assembly_release(&rel);
 	free(refs);
 	free(tarball);
-	free(relup);
 	strvec_clear(&warnings);
 	rb_app_list_release(&apps);
 	project_release(&p);
