@@ -2,6 +2,7 @@
  * relbuild [build]: assemble the release, then write its manifest and
  * tarball.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct build_opts {
 	int verbose;         /* -v, --verbose */
 	int quiet;           /* -q, --quiet */
 	int strict;          /* --strict: undefined_calls: error */
+	const char *jobs;    /* --jobs N: threads compressing the tarball */
 };
 
 static void build_usage(FILE *f)
@@ -50,6 +52,8 @@ static void build_usage(FILE *f)
 	      "                     tarball (default: the newest other version; implies --upgrade)\n"
 	      "  --strict           fail on calls into modules the release lacks\n"
 	      "                     (undefined_calls: error)\n"
+	      "  -j, --jobs N       compress the tarball on N threads (default: one per\n"
+	      "                     CPU; the bytes are the same for any N)\n"
 	      "  -v, --verbose      list applications and migrations\n"
 	      "  -q, --quiet        print nothing but errors\n", f);
 }
@@ -70,6 +74,8 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 			val = &o->sign;
 		else if (!strcmp(a, "--upfrom"))
 			val = &o->upfrom;
+		else if (!strcmp(a, "-j") || !strcmp(a, "--jobs"))
+			val = &o->jobs;
 		else if (!strcmp(a, "--upgrade"))
 			o->upgrade = 1;
 		else if (!strcmp(a, "--no-tar"))
@@ -94,6 +100,10 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 			o->sign = a + 7;
 		else if (!strncmp(a, "--upfrom=", 9))
 			o->upfrom = a + 9;
+		else if (!strncmp(a, "--jobs=", 7))
+			o->jobs = a + 7;
+		else if (!strncmp(a, "-j", 2) && a[2])
+			o->jobs = a + 2;
 		else
 			return usage_error("build", "unknown option '%s'", a);
 		if (val) {
@@ -104,6 +114,16 @@ static int parse_args(struct build_opts *o, int argc, char **argv)
 	}
 	if (o->upfrom)
 		o->upgrade = 1;
+	if (o->jobs) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(o->jobs, &end, 10);
+		if (*o->jobs < '1' || *o->jobs > '9' || *end || errno || n > 64)
+			return usage_error("build", "--jobs must be a number from 1 to 64, not '%s'",
+					   o->jobs);
+	}
 	return 0;
 }
 
@@ -446,8 +466,11 @@ int cmd_build(int argc, char **argv)
 	if (key.pkey && rb_sign_manifest(&key, rel.root, rel.vsn, &err) < 0)
 		goto fail;
 	if (plan->tar) {
-		if (rb_tarball_make(&tar, rel.root, rel.name, rel.vsn,
-				    plan->compression, epoch, &err) < 0)
+		struct rb_pack pk = { plan->compression,
+				      o.jobs ? atoi(o.jobs) : 0 };
+
+		if (rb_tarball_make(&tar, rel.root, rel.name, rel.vsn, &pk,
+				    epoch, &err) < 0)
 			goto fail;
 		tarball = rb_assembly_final_path(&rel, tar.path);
 	}

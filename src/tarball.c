@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pgzip.h"
 #include "sign.h"
 
 /* A manifest bigger than this is not a manifest. */
@@ -46,14 +47,20 @@ const char *rb_compression_ext(enum rb_compression c)
 	return ".tar";
 }
 
-/* Where libarchive's output goes: a file, hashed on the way. */
+/*
+ * Where libarchive's output goes: a file, hashed on the way; for gzip,
+ * through the parallel compressor first.
+ */
 struct sink {
 	int fd;
 	struct rb_sha256 sha;
+	struct rb_pgz *gz;
+	struct rb_error *err;
 };
 
-static la_ssize_t sink_write(struct archive *a, void *data, const void *buf,
-			     size_t len)
+/* The file's bytes: written and hashed. */
+static int sink_file(void *data, const void *buf, size_t len,
+		     struct rb_error *err)
 {
 	struct sink *s = data;
 	const char *p = buf;
@@ -65,20 +72,29 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			archive_set_error(a, errno, "write error: %s",
-					  strerror(errno));
-			return -1;
+			return rb_fail_errno(err, "write error");
 		}
 		p += n;
 		left -= (size_t)n;
 	}
-	if (rb_sha256_update(&s->sha, buf, len, NULL) < 0) {
-		archive_set_error(a, EINVAL, "sha-256 update failed");
+	return rb_sha256_update(&s->sha, buf, len, err);
+}
+
+static la_ssize_t sink_write(struct archive *a, void *data, const void *buf,
+			     size_t len)
+{
+	struct sink *s = data;
+	int r = s->gz ? rb_pgz_write(s->gz, buf, len, s->err)
+		      : sink_file(s, buf, len, s->err);
+
+	if (r < 0) {
+		archive_set_error(a, EIO, "%s", s->err->msg);
 		return -1;
 	}
 	return (la_ssize_t)len;
 }
 
+/* gzip is compressed here (pgzip.c), the rest by libarchive. */
 static int set_format(struct archive *a, enum rb_compression c,
 		      struct rb_error *err)
 {
@@ -88,11 +104,7 @@ static int set_format(struct archive *a, enum rb_compression c,
 		goto fail;
 	switch (c) {
 	case RB_COMPRESS_GZIP:
-		r = archive_write_add_filter_gzip(a);
-		/* No time in the gzip header (no name is written either). */
-		if (r == ARCHIVE_OK)
-			r = archive_write_set_filter_option(a, "gzip",
-							    "timestamp", NULL);
+		r = archive_write_add_filter_none(a);
 		break;
 	case RB_COMPRESS_ZSTD:
 		r = archive_write_add_filter_zstd(a);
@@ -213,12 +225,12 @@ out:
  * name (caller frees, and renames or removes it).
  */
 static int write_tree_tmp(const char *root, const char *dir,
-			  enum rb_compression c, long long epoch,
+			  const struct rb_pack *pk, long long epoch,
 			  const struct rb_exclude *ex, char hex[RB_SHA256_HEX],
 			  char **tmp, struct rb_error *err)
 {
 	struct rb_tree t = RB_TREE_INIT;
-	struct sink s = { -1, { NULL } };
+	struct sink s = { -1, { NULL }, NULL, err };
 	struct archive *a = NULL;
 	char *name = xasprintf("%s/.relbuild-tmp-XXXXXX", dir);
 	int created = 0, opened = 0, ret = -1;
@@ -238,7 +250,12 @@ static int write_tree_tmp(const char *root, const char *dir,
 		rb_fail(err, "out of memory");
 		goto out;
 	}
-	if (set_format(a, c, err) < 0)
+	if (set_format(a, pk->compression, err) < 0)
+		goto out;
+	if (pk->compression == RB_COMPRESS_GZIP &&
+	    rb_pgz_open(&s.gz, 6, pk->threads ? pk->threads
+					      : rb_pgz_default_threads(),
+			sink_file, &s, err) < 0)
 		goto out;
 	if (archive_write_open(a, &s, NULL, sink_write, NULL) != ARCHIVE_OK) {
 		rb_fail(err, "cannot write '%s': %s", name,
@@ -254,6 +271,13 @@ static int write_tree_tmp(const char *root, const char *dir,
 		rb_fail(err, "cannot write '%s': %s", name,
 			archive_error_string(a));
 		goto out;
+	}
+	if (s.gz) {
+		struct rb_pgz *gz = s.gz;
+
+		s.gz = NULL;
+		if (rb_pgz_close(gz, err) < 0)
+			goto out;
 	}
 	if (rb_sha256_final(&s.sha, hex, err) < 0)
 		goto out;
@@ -280,6 +304,7 @@ out:
 			archive_write_close(a);
 		archive_write_free(a);
 	}
+	rb_pgz_abort(s.gz);
 	if (s.fd >= 0)
 		close(s.fd);
 	/* Failed: never leave a partial tarball behind. */
@@ -292,7 +317,7 @@ out:
 }
 
 int rb_archive_write_tree(const char *root, const char *dest,
-			  enum rb_compression c, long long epoch,
+			  const struct rb_pack *pk, long long epoch,
 			  const struct rb_exclude *ex,
 			  char hex[RB_SHA256_HEX], struct rb_error *err)
 {
@@ -300,7 +325,7 @@ int rb_archive_write_tree(const char *root, const char *dest,
 	char *dir = path_dir(dest), *tmp = NULL;
 	int ret = -1;
 
-	if (write_tree_tmp(root, dir, c, epoch, ex, digest, &tmp, err) < 0)
+	if (write_tree_tmp(root, dir, pk, epoch, ex, digest, &tmp, err) < 0)
 		goto out;
 	if (rename(tmp, dest) < 0) {
 		rb_fail_errno(err, "cannot rename '%s' to '%s'", tmp, dest);
@@ -331,11 +356,11 @@ void rb_tarball_release(struct rb_tarball *t)
 }
 
 int rb_tarball_make(struct rb_tarball *out, const char *root,
-		    const char *name, const char *vsn, enum rb_compression c,
+		    const char *name, const char *vsn, const struct rb_pack *pk,
 		    long long epoch, struct rb_error *err)
 {
 	struct rb_exclude ex = { vsn, NULL, 1 };
-	const char *ext = rb_compression_ext(c);
+	const char *ext = rb_compression_ext(pk->compression);
 	char *dir = NULL, *tmp = NULL, *tmplink = NULL, *sidecar = NULL;
 	char hex[RB_SHA256_HEX];
 	int placed = 0, ret = -1;
@@ -362,7 +387,7 @@ int rb_tarball_make(struct rb_tarball *out, const char *root,
 	unlink(out->versioned);
 	unlink(out->sidecar);
 
-	if (write_tree_tmp(root, dir, c, epoch, &ex, hex, &tmp, err) < 0)
+	if (write_tree_tmp(root, dir, pk, epoch, &ex, hex, &tmp, err) < 0)
 		goto out;
 	tmplink = xasprintf("%s.link", tmp);
 	if (link_or_copy(tmp, tmplink, err) < 0)

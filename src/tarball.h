@@ -17,7 +17,9 @@
  * directories 0755; files 0755 if any execute bit is set, else 0644,
  * except that a file neither group nor others may read stays private
  * (0700 or 0600, as releases/COOKIE); symlinks are stored as links with
- * their target as it is.  gzip is written without a time or a name.
+ * their target as it is.  gzip is written without a time or a name, in
+ * blocks compressed in parallel (pgzip.h): the same bytes on any number
+ * of threads.
  */
 
 /* The fixed epoch when SOURCE_DATE_EPOCH is not set: 2000-01-01. */
@@ -30,6 +32,15 @@ int rb_source_date_epoch(long long *epoch, struct rb_error *err);
 const char *rb_compression_ext(enum rb_compression c);
 
 /*
+ * How to pack: the compression, and for gzip the threads to compress on
+ * (0: one per CPU).  The bytes do not depend on the threads.
+ */
+struct rb_pack {
+	enum rb_compression compression;
+	int threads;
+};
+
+/*
  * Write the tarball of the tree at root to dest (created 0644), leaving
  * out what ex excludes (may be NULL).  The tarball is written to a
  * temporary file beside dest and renamed into place only on success; a
@@ -37,7 +48,7 @@ const char *rb_compression_ext(enum rb_compression c);
  * the tarball's bytes.
  */
 int rb_archive_write_tree(const char *root, const char *dest,
-			  enum rb_compression c, long long epoch,
+			  const struct rb_pack *pk, long long epoch,
 			  const struct rb_exclude *ex,
 			  char hex[RB_SHA256_HEX], struct rb_error *err);
 
@@ -64,7 +75,7 @@ void rb_tarball_release(struct rb_tarball *t);
  * with rb_tarball_release() either way.
  */
 int rb_tarball_make(struct rb_tarball *out, const char *root,
-		    const char *name, const char *vsn, enum rb_compression c,
+		    const char *name, const char *vsn, const struct rb_pack *pk,
 		    long long epoch, struct rb_error *err);
 
 /*

@@ -144,7 +144,7 @@ static void pack(const char *root, enum rb_compression c,
 	struct rb_error err;
 
 	if (rb_manifest_write(root, "0.1.0", NULL, &err) < 0 ||
-	    rb_tarball_make(t, root, "shop", "0.1.0", c, EPOCH, &err) < 0)
+	    rb_tarball_make(t, root, "shop", "0.1.0", &(struct rb_pack){ c, 0 }, EPOCH, &err) < 0)
 		fail_msg("%s", err.msg);
 }
 
@@ -481,7 +481,7 @@ static void test_verify_tampered(void **state)
 	assert_int_equal(unlink(p), 0);
 	free(p);
 	put(f->a, "lib/a/backdoor.beam", "evil", 0644, 0);
-	assert_int_equal(rb_archive_write_tree(f->a, tampered, RB_COMPRESS_GZIP,
+	assert_int_equal(rb_archive_write_tree(f->a, tampered, &(struct rb_pack){ RB_COMPRESS_GZIP, 0 },
 					       EPOCH, &ex, NULL, &err), 0);
 
 	rb_verify_result_init(&res);
@@ -548,7 +548,7 @@ static void test_verify_modes(void **state)
 	assert_int_equal(rb_manifest_write(f->a, "0.1.0", NULL, &err), 0);
 	chmod_rel(f->a, "lib/shop-0.1.0/ebin/shop.beam", 0755);
 	chmod_rel(f->a, "bin/shop", 0644);
-	assert_int_equal(rb_archive_write_tree(f->a, tampered, RB_COMPRESS_GZIP,
+	assert_int_equal(rb_archive_write_tree(f->a, tampered, &(struct rb_pack){ RB_COMPRESS_GZIP, 0 },
 					       EPOCH, &ex, NULL, &err), 0);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_tarball(tampered, &res, &err), 0);
@@ -784,23 +784,23 @@ static void test_failed_write_leaves_nothing(void **state)
 	/* Sorted last, so the failure comes after most of the writing. */
 	assert_int_equal(mkfifo(fifo, 0644), 0);
 	assert_int_equal(rb_tarball_make(&t, f->a, "shop", "0.1.0",
-					 RB_COMPRESS_GZIP, EPOCH, &err), -1);
+					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err), -1);
 	assert_non_null(strstr(err.msg, "is not a regular file"));
 	assert_false(path_exists(t.path));
 	assert_false(path_exists(t.versioned));
 	assert_false(path_exists(t.sidecar));
 	assert_true(no_temp_files(dir));
 
-	assert_int_equal(rb_archive_write_tree(f->a, dest, RB_COMPRESS_ZSTD, EPOCH,
+	assert_int_equal(rb_archive_write_tree(f->a, dest, &(struct rb_pack){ RB_COMPRESS_ZSTD, 0 }, EPOCH,
 					       NULL, NULL, &err), -1);
 	assert_false(path_exists(dest));
 	assert_true(no_temp_files(f->out));
 
 	/* Bad names are refused before anything is written. */
 	assert_int_equal(rb_tarball_make(&t, f->a, "a/b", "0.1.0",
-					 RB_COMPRESS_GZIP, EPOCH, &err), -1);
+					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err), -1);
 	assert_int_equal(rb_tarball_make(&t, f->a, "shop", "9.9.9",
-					 RB_COMPRESS_GZIP, EPOCH, &err), -1);
+					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err), -1);
 	rb_tarball_release(&t);
 	free(dest);
 	free(dir);
@@ -858,7 +858,7 @@ static void test_verify_command(void **state)
 	free(text);
 
 	put(f->a, "lib/a/y", "Y\n", 0644, 0);
-	assert_int_equal(rb_archive_write_tree(f->a, bad, RB_COMPRESS_GZIP, EPOCH,
+	assert_int_equal(rb_archive_write_tree(f->a, bad, &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH,
 					       &ex, NULL, &err), 0);
 	cmd = xasprintf("'%s' verify '%s' 2>'%s'", bin, bad, log);
 	assert_int_equal(WEXITSTATUS(system(cmd)), 1);
