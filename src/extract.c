@@ -34,7 +34,7 @@ void rb_extract_opts_default(struct rb_extract_opts *o)
 {
 	rb_extract_limits_default(&o->limits);
 	o->manifest = NULL;
-	o->fsync = 0;
+	o->record = NULL;
 }
 
 /* What the archive put at a path. */
@@ -65,10 +65,19 @@ struct cached_dir {
 	int fd;
 };
 
+/* The tarball's bytes as libarchive reads them, hashed (opts->record). */
+struct hashed_file {
+	int fd;
+	struct rb_sha256 sha;
+	char buf[65536];
+};
+
 struct extract {
 	struct archive *a;
 	int root;
 	const struct rb_extract_opts *opts;
+	struct rb_tar_record *rec; /* opts->record */
+	struct hashed_file *in;    /* with rec, reading a file */
 	struct table seen;
 	char *listed; /* per manifest entry: found in the archive */
 	uint64_t entries, bytes;
@@ -474,10 +483,12 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 	const struct rb_extract_limits *l = &x->opts->limits;
 	const struct rb_manifest_entry *me = NULL;
 	struct rb_sha256 sha = { NULL };
+	struct strbuf *keep = NULL;
 	char hex[RB_SHA256_HEX];
 	int64_t size = archive_entry_size(e);
 	uint64_t written = 0;
-	int parent, fd = -1, ret = -1, hashing = x->opts->manifest != NULL;
+	int parent, fd = -1, ret = -1;
+	int hashing = x->opts->manifest || x->rec;
 	mode_t mode = rb_normal_mode(archive_entry_perm(e));
 	struct timespec ts[2];
 	struct node *n;
@@ -486,19 +497,26 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 		return refuse(x, "regular file without a valid size");
 	if ((uint64_t)size > l->max_file_bytes)
 		return refuse(x, "%" PRId64 " bytes, over the limit of %" PRIu64
-			      " bytes for one file", size, l->max_file_bytes);
+			      " bytes for one file (--max-file-bytes)", size,
+			      l->max_file_bytes);
 	if ((uint64_t)size > l->max_bytes - x->bytes)
 		return refuse(x, "over the limit of %" PRIu64
-			      " bytes in all files", l->max_bytes);
-	if (hashing) {
+			      " bytes in all files (--max-bytes)", l->max_bytes);
+	if (x->opts->manifest) {
 		if (listed_entry(x, path, &me) < 0)
 			return -1;
 		/* Not covered by the manifest: never executable. */
 		if (!me)
 			mode &= ~(mode_t)0111;
-		if (rb_sha256_init(&sha, x->err) < 0)
-			return -1;
 	}
+	if (x->rec && rb_is_meta_path(path)) {
+		if ((uint64_t)size > RB_KEPT_MAX)
+			return refuse(x, "%" PRId64 " bytes, too large for a manifest",
+				      size);
+		keep = rb_tar_record_keep(x->rec, path);
+	}
+	if (hashing && rb_sha256_init(&sha, x->err) < 0)
+		return -1;
 	if (open_parent(x, path, 1, 0, &parent) < 0)
 		goto out;
 	fd = openat(parent, leaf_of(path),
@@ -531,6 +549,13 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 		}
 		if (hashing && rb_sha256_update(&sha, buf, (size_t)r, x->err) < 0)
 			goto out;
+		if (keep) {
+			if (keep->len + (size_t)r > RB_KEPT_MAX) {
+				refuse(x, "more data than its size");
+				goto out;
+			}
+			sb_add(keep, buf, (size_t)r);
+		}
 		if (write_all(fd, buf, (size_t)r) < 0) {
 			refuse_errno(x, "cannot write '%s'", path);
 			goto out;
@@ -544,6 +569,9 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 			goto out;
 		}
 		n->hash = xstrdup(hex);
+		if (x->rec)
+			rb_manifest_add(&x->rec->files, path, hex)->mode =
+				(int)(archive_entry_perm(e) & 07777);
 	}
 	if (fchmod(fd, mode) < 0) {
 		refuse_errno(x, "cannot set the mode of '%s'", path);
@@ -551,10 +579,6 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 	}
 	if (entry_times(e, ts))
 		(void)futimens(fd, ts);
-	if (x->opts->fsync && fsync(fd) < 0) {
-		refuse_errno(x, "cannot write '%s'", path);
-		goto out;
-	}
 	ret = close(fd);
 	fd = -1;
 	if (ret < 0)
@@ -758,6 +782,21 @@ static int extract_hardlink(struct extract *x, struct archive_entry *e,
 			refuse_errno(x, "cannot link '%s' to '%s'", path, q);
 		goto out;
 	}
+	if (x->rec) {
+		const struct rb_kept *k = rb_tar_record_kept(x->rec, target);
+
+		rb_manifest_add(&x->rec->files, path, hash)->mode =
+			(int)(archive_entry_perm(e) & 07777);
+		if (k && rb_is_meta_path(path)) {
+			/* k moves as the list grows: copy it first */
+			struct strbuf copy = STRBUF_INIT;
+
+			sb_add(&copy, k->data.buf ? k->data.buf : "", k->data.len);
+			sb_add(rb_tar_record_keep(x->rec, path),
+			       copy.buf ? copy.buf : "", copy.len);
+			sb_release(&copy);
+		}
+	}
 	table_add(&x->seen, path, K_FILE)->hash = hash;
 	hash = NULL;
 	ret = 0;
@@ -778,7 +817,7 @@ static int extract_entry(struct extract *x, struct archive_entry *e,
 	int slash, ret = -1;
 
 	if (++x->entries > x->opts->limits.max_entries)
-		return refuse(x, "more than %" PRIu64 " entries",
+		return refuse(x, "more than %" PRIu64 " entries (--max-entries)",
 			      x->opts->limits.max_entries);
 	path = clean_name(x->name, &slash, &why);
 	if (!path)
@@ -851,34 +890,6 @@ out:
 	return ret;
 }
 
-/* fsync every directory written, deepest first, then the root. */
-static int sync_dirs(struct extract *x)
-{
-	for (size_t i = x->seen.nr; i-- > 0;) {
-		const struct node *n = &x->seen.v[i];
-		int parent, fd;
-
-		if (n->kind != K_DIR && n->kind != K_IMPLICIT_DIR)
-			continue;
-		x->name = n->path;
-		if (open_parent(x, n->path, 0, 0, &parent) < 0)
-			return -1;
-		fd = openat(parent, leaf_of(n->path), DIR_FLAGS);
-		if (fd < 0)
-			return refuse_errno(x, "cannot open directory '%s'",
-					    n->path);
-		if (fsync(fd) < 0) {
-			refuse_errno(x, "cannot sync directory '%s'", n->path);
-			close(fd);
-			return -1;
-		}
-		close(fd);
-	}
-	if (fsync(x->root) < 0)
-		return rb_fail_errno(x->err, "cannot sync the destination");
-	return 0;
-}
-
 static int run(struct extract *x)
 {
 	const struct rb_manifest *m = x->opts->manifest;
@@ -913,20 +924,75 @@ static int run(struct extract *x)
 			goto out;
 		}
 	}
-	if (x->opts->fsync && sync_dirs(x) < 0)
-		goto out;
 	ret = 0;
 out:
 	free(buf);
 	return ret;
 }
 
-typedef int (*open_fn)(struct archive *a, const void *arg, size_t len);
+static la_ssize_t hashed_read(struct archive *a, void *data, const void **out)
+{
+	struct hashed_file *h = data;
+	ssize_t n;
+
+	do
+		n = read(h->fd, h->buf, sizeof(h->buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	if (rb_sha256_update(&h->sha, h->buf, (size_t)n, NULL) < 0) {
+		archive_set_error(a, ENOMEM, "SHA-256 failed");
+		return -1;
+	}
+	*out = h->buf;
+	return n;
+}
+
+/* The rest of the file (libarchive stops at the end of the archive). */
+static int hashed_finish(struct extract *x, const char *what)
+{
+	const void *p;
+	la_ssize_t n;
+
+	while ((n = hashed_read(x->a, x->in, &p)) > 0)
+		;
+	if (n < 0)
+		return rb_fail(x->err, "cannot read '%s': %s", what,
+			       archive_error_string(x->a));
+	return rb_sha256_final(&x->in->sha, x->rec->hash, x->err);
+}
+
+/*
+ * Open the archive: the file path, read through a hash when recording,
+ * else the len bytes at buf.
+ */
+static int open_archive(struct extract *x, const char *path, const void *buf,
+			size_t len)
+{
+	if (!path)
+		return archive_read_open_memory(x->a, buf, len);
+	if (!x->rec)
+		return archive_read_open_filename(x->a, path, 65536);
+	x->in = xcalloc(1, sizeof(*x->in));
+	x->in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (x->in->fd < 0) {
+		archive_set_error(x->a, errno, "%s", strerror(errno));
+		return ARCHIVE_FATAL;
+	}
+	if (rb_sha256_init(&x->in->sha, NULL) < 0) {
+		archive_set_error(x->a, ENOMEM, "SHA-256 failed");
+		return ARCHIVE_FATAL;
+	}
+	return archive_read_open(x->a, x->in, NULL, hashed_read, NULL);
+}
 
 static int extract(int dirfd, const struct rb_extract_opts *opts,
-		   const char *what, open_fn open_archive, const void *arg,
-		   size_t len, struct rb_error *err)
+		   const char *path, const void *buf, size_t len,
+		   struct rb_error *err)
 {
+	const char *what = path ? path : "(memory)";
 	struct rb_extract_opts defaults;
 	struct extract x;
 	locale_t utf8, old = (locale_t)0;
@@ -947,6 +1013,7 @@ static int extract(int dirfd, const struct rb_extract_opts *opts,
 	memset(&x, 0, sizeof(x));
 	x.root = dirfd;
 	x.opts = opts;
+	x.rec = opts->record;
 	x.err = err;
 	x.dir[0].fd = x.dir[1].fd = -1;
 	if (opts->manifest)
@@ -968,7 +1035,7 @@ static int extract(int dirfd, const struct rb_extract_opts *opts,
 	archive_read_support_filter_lz4(x.a);
 	archive_read_support_filter_compress(x.a);
 	archive_read_support_format_tar(x.a);
-	if (open_archive(x.a, arg, len) != ARCHIVE_OK) {
+	if (open_archive(&x, path, buf, len) != ARCHIVE_OK) {
 		const char *msg = archive_error_string(x.a);
 
 		rb_fail(err, "cannot read '%s': %s", what,
@@ -976,9 +1043,17 @@ static int extract(int dirfd, const struct rb_extract_opts *opts,
 		goto out;
 	}
 	ret = run(&x);
+	if (!ret && x.in)
+		ret = hashed_finish(&x, what);
 out:
 	if (x.a)
 		archive_read_free(x.a);
+	if (x.in) {
+		if (x.in->fd >= 0)
+			close(x.in->fd);
+		rb_sha256_release(&x.in->sha);
+		free(x.in);
+	}
 	close_cached(&x.dir[0]);
 	close_cached(&x.dir[1]);
 	table_release(&x.seen);
@@ -990,28 +1065,17 @@ out:
 	return ret;
 }
 
-static int open_file(struct archive *a, const void *arg, size_t len)
-{
-	(void)len;
-	return archive_read_open_filename(a, arg, 65536);
-}
-
-static int open_memory(struct archive *a, const void *arg, size_t len)
-{
-	return archive_read_open_memory(a, arg, len);
-}
-
 int rb_extract(const char *tarball, int dirfd,
 	       const struct rb_extract_opts *opts, struct rb_error *err)
 {
-	return extract(dirfd, opts, tarball, open_file, tarball, 0, err);
+	return extract(dirfd, opts, tarball, NULL, 0, err);
 }
 
 int rb_extract_memory(const void *buf, size_t len, int dirfd,
 		      const struct rb_extract_opts *opts,
 		      struct rb_error *err)
 {
-	return extract(dirfd, opts, "(memory)", open_memory, buf, len, err);
+	return extract(dirfd, opts, NULL, buf, len, err);
 }
 
 static int empty_dir(int fd, const char *path, int depth,

@@ -45,6 +45,7 @@
  * are taken as UTF-8 bytes whatever the process's locale.
  */
 
+/* Named in refusals by relbuild install's options: --max-entries etc. */
 struct rb_extract_limits {
 	uint64_t max_entries;    /* default 200000 */
 	uint64_t max_bytes;      /* total size of regular files, default 8 GiB */
@@ -65,10 +66,15 @@ struct rb_extract_opts {
 	 * listed path must have been extracted.
 	 */
 	const struct rb_manifest *manifest;
-	int fsync; /* fsync every file and directory written */
+	/*
+	 * NULL, or what the archive held, for a check once it has gone by
+	 * (rb_verify_record()): every regular file is hashed as it is
+	 * written, and reading a file, the file's own bytes too.
+	 */
+	struct rb_tar_record *record;
 };
 
-/* Default limits, no manifest, no fsync. */
+/* Default limits, no manifest, no record. */
 void rb_extract_opts_default(struct rb_extract_opts *o);
 
 /*

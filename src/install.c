@@ -2,14 +2,15 @@
  * relbuild install / rollback / list: the library.  See install.h for
  * the layout under the root.
  *
- * The model is apk-tools' commit/cancel: everything that can be checked
- * is checked before the root is touched (sidecar hash, signature, every
- * file against SHA256SUMS, the limits); the release is then written
- * under a temporary name nobody uses, fsync()ed, and only then renamed
- * into versions/ and switched to with rename(2) of a fresh symlink.  A
- * failure cancels the temporary directory; a crash leaves it for the
- * next run to remove.  Everything below the root is reached with *at()
- * calls from the root's descriptor.
+ * The model is apk-tools' commit/cancel, in one pass over the tarball:
+ * it is extracted under a temporary name nobody uses, every hostile
+ * entry refused as it comes and every byte hashed as it is written;
+ * then everything is checked (sidecar hash, every file against
+ * SHA256SUMS and MODES, the signature); only then is the directory
+ * synced, renamed into versions/ and switched to with rename(2) of a
+ * fresh symlink.  A failure cancels the temporary directory; a crash
+ * leaves it for the next run to remove.  Everything below the root is
+ * reached with *at() calls from the root's descriptor.
  */
 #include "install.h"
 
@@ -630,305 +631,86 @@ out:
 /* ------------------------------------------------------------------ */
 /* Checks of the tarball, before anything is written                   */
 
-/* SHA-256 of a file's bytes, following symlinks (the tarball may be one). */
-static int hash_path(const char *path, char hex[RB_SHA256_HEX],
-		     struct rb_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return rb_fail_errno(err, "cannot open '%s'", path);
-	ret = rb_sha256_fd(fd, path, hex, err);
-	close(fd);
-	return ret;
-}
-
 /*
- * The tarball's hash against --sha256 HEX, else against the line of
- * TARBALL.sha256 (sha256sum format) that names its basename.  Neither
- * given: nothing to check.
+ * The hash the tarball must have: --sha256 HEX, else the line of
+ * TARBALL.sha256 (sha256sum format) that names its basename.  *from
+ * says which ("--sha256" or the sidecar's path), NULL when neither is
+ * given and there is nothing to check.
  */
-static int check_sidecar(const char *tarball, const char *given,
-			 struct rb_install_result *res, struct rb_error *err)
+static int wanted_hash(const char *tarball, const char *given,
+		       char want[RB_SHA256_HEX], char **from,
+		       struct rb_error *err)
 {
-	char want[RB_SHA256_HEX], have[RB_SHA256_HEX];
 	char *sidecar = NULL, *text = NULL;
 	const char *base = strrchr(tarball, '/');
-	const char *from;
 	size_t len;
-	int found = 0, ret = -1;
+	int ret = -1;
 
+	*from = NULL;
 	base = base ? base + 1 : tarball;
 	if (given) {
-		if (strlen(given) != 64 || rb_sha256_hex_parse(given, want) < 0) {
-			rb_error(err, RB_ECONFIG, "--sha256 '%s' is not 64 hex digits",
-				 given);
-			goto out;
-		}
-		from = "--sha256";
-	} else {
-		sidecar = xasprintf("%s.sha256", tarball);
-		if (!path_exists(sidecar)) {
+		if (strlen(given) != 64 || rb_sha256_hex_parse(given, want) < 0)
+			return rb_error(err, RB_ECONFIG,
+					"--sha256 '%s' is not 64 hex digits", given);
+		*from = xstrdup("--sha256");
+		return 0;
+	}
+	sidecar = xasprintf("%s.sha256", tarball);
+	if (!path_exists(sidecar)) {
+		ret = 0;
+		goto out;
+	}
+	if (read_file(sidecar, &text, &len, err) < 0)
+		goto out;
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		if (nl && nl > line && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (strlen(line) > 66 && rb_sha256_hex_parse(line, want) == 0 &&
+		    line[64] == ' ' && (line[65] == ' ' || line[65] == '*') &&
+		    !strcmp(line + 66, base)) {
+			*from = sidecar;
+			sidecar = NULL;
 			ret = 0;
 			goto out;
 		}
-		if (read_file(sidecar, &text, &len, err) < 0)
-			goto out;
-		for (char *line = text; line && *line;) {
-			char *nl = strchr(line, '\n');
-			const char *name;
-
-			if (nl)
-				*nl = '\0';
-			if (nl && nl > line && nl[-1] == '\r')
-				nl[-1] = '\0';
-			if (strlen(line) > 66 && rb_sha256_hex_parse(line, want) == 0 &&
-			    line[64] == ' ' && (line[65] == ' ' || line[65] == '*')) {
-				name = line + 66;
-				if (!strcmp(name, base)) {
-					found = 1;
-					break;
-				}
-			}
-			line = nl ? nl + 1 : NULL;
-		}
-		if (!found) {
-			rb_fail(err, "sidecar '%s' has no sha256sum line for '%s'",
-				sidecar, base);
-			goto out;
-		}
-		from = sidecar;
+		line = nl ? nl + 1 : NULL;
 	}
-	if (hash_path(tarball, have, err) < 0)
-		goto out;
-	if (strcmp(want, have)) {
-		if (given)
-			rb_fail(err, "'%s': sha-256 %s does not match %s given with --sha256",
-				tarball, have, want);
-		else
-			rb_fail(err, "'%s': sha-256 %s does not match %s from sidecar '%s'",
-				tarball, have, want, from);
-		goto out;
-	}
-	res->sidecar = xstrdup(from);
-	ret = 0;
+	rb_fail(err, "sidecar '%s' has no sha256sum line for '%s'", sidecar, base);
 out:
 	free(sidecar);
 	free(text);
 	return ret;
 }
 
-/* What the first pass over the tarball found. */
-struct scan {
-	char *manifest;        /* "releases/<vsn>/SHA256SUMS" (first one) */
-	struct strbuf text;    /* its bytes */
-	struct strbuf sig;     /* releases/<vsn>/SHA256SUMS.sig's, if any */
-	int has_sig;
-	char *hazard;          /* "entry 'NAME': REASON", the first unsafe entry */
-};
-
-static void scan_release(struct scan *s)
+static int check_signature(const struct rb_key *key, const char *pubkey,
+			   const char *tarball, const char *manifest,
+			   const struct rb_tar_record *rec, struct rb_error *err)
 {
-	free(s->manifest);
-	free(s->hazard);
-	sb_release(&s->text);
-	sb_release(&s->sig);
-}
-
-static const char *strip_dot(const char *p)
-{
-	while (p[0] == '.' && p[1] == '/') {
-		p += 2;
-		while (*p == '/')
-			p++;
-	}
-	return p;
-}
-
-static int read_entry(struct archive *a, const char *tarball, const char *name,
-		      struct strbuf *out, struct rb_error *err)
-{
-	char buf[65536];
-	la_ssize_t n;
-
-	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
-		if (out->len + (size_t)n > MAX_MANIFEST_BYTES)
-			return rb_fail(err, "entry '%s': larger than %u bytes",
-				       name, MAX_MANIFEST_BYTES);
-		sb_add(out, buf, (size_t)n);
-	}
-	if (n < 0)
-		return rb_fail(err, "'%s' is truncated or corrupt in entry '%s': %s",
-			       tarball, name, archive_error_string(a));
-	return 0;
-}
-
-/* Whether a name has a ".." component. */
-static int has_dotdot(const char *p)
-{
-	for (const char *c = p; c; c = strchr(c, '/')) {
-		if (*c == '/')
-			c++;
-		if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || !c[2]))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Why an entry is unsafe, for what verification only calls "unsafe"
- * (the extraction refuses it anyway, and more; this is for the message).
- */
-static const char *hazard_of(struct archive_entry *e)
-{
-	const char *raw = archive_entry_pathname(e);
-	const char *hl = archive_entry_hardlink(e);
-
-	if (!raw || !*raw)
-		return "empty name";
-	if (raw[0] == '/')
-		return "absolute path";
-	if (has_dotdot(raw))
-		return "'..' in the path";
-	if (hl && hl[0] == '/')
-		return "hard link to an absolute path";
-	if (hl && has_dotdot(hl))
-		return "hard link target with '..'";
-	switch (archive_entry_filetype(e)) {
-	case AE_IFCHR: return "character device";
-	case AE_IFBLK: return "block device";
-	case AE_IFIFO: return "FIFO";
-	case AE_IFSOCK: return "socket";
-	default: return NULL;
-	}
-}
-
-/*
- * A first pass over the headers: the limits (before the verification
- * hashes gigabytes of a bomb: sizes come from the headers, so the data
- * need not be read), and the manifest and its signature.
- */
-static int scan_tarball(const char *tarball, const struct rb_extract_limits *lim,
-			struct scan *s, struct rb_error *err)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	uint64_t entries = 0, bytes = 0;
-	char *last = NULL;
+	const struct rb_kept *text = rb_tar_record_kept(rec, manifest);
+	char *sig_path = xasprintf("%s.sig", manifest);
+	const struct rb_kept *sig = rb_tar_record_kept(rec, sig_path);
 	int r, ret = -1;
 
-	if (!a)
-		return rb_fail(err, "out of memory");
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, tarball, 65536) != ARCHIVE_OK) {
-		rb_fail(err, "cannot open '%s': %s", tarball, archive_error_string(a));
+	if (!sig) {
+		rb_fail(err, "'%s' is not signed: no '%s' in it", tarball, sig_path);
 		goto out;
 	}
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
-	       r == ARCHIVE_WARN) {
-		const char *raw = archive_entry_pathname(e);
-		const char *path = strip_dot(raw ? raw : "");
-		int64_t size = archive_entry_size(e);
-
-		const char *why;
-
-		free(last);
-		last = xstrdup(raw ? raw : "");
-		if (!s->hazard && (why = hazard_of(e))) {
-			if (archive_entry_hardlink(e))
-				s->hazard = xasprintf("entry '%s': %s ('%s')", last, why,
-						      archive_entry_hardlink(e));
-			else
-				s->hazard = xasprintf("entry '%s': %s", last, why);
-		}
-		if (++entries > lim->max_entries) {
-			rb_fail(err, "entry '%s': more than %llu entries in the archive (--max-entries)",
-				last, (unsigned long long)lim->max_entries);
-			goto out;
-		}
-		if (archive_entry_filetype(e) == AE_IFREG && size > 0) {
-			if ((uint64_t)size > lim->max_file_bytes) {
-				rb_fail(err, "entry '%s': %lld bytes, more than the limit of %llu for one file (--max-file-bytes)",
-					last, (long long)size,
-					(unsigned long long)lim->max_file_bytes);
-				goto out;
-			}
-			bytes += (uint64_t)size;
-			if (bytes > lim->max_bytes) {
-				rb_fail(err, "entry '%s': more than %llu bytes in the archive (--max-bytes)",
-					last, (unsigned long long)lim->max_bytes);
-				goto out;
-			}
-		}
-		if (archive_entry_filetype(e) != AE_IFREG ||
-		    archive_entry_hardlink(e))
-			continue;
-		if (!s->manifest && rb_is_manifest_path(path)) {
-			s->manifest = xstrdup(path);
-			if (read_entry(a, tarball, last, &s->text, err) < 0)
-				goto out;
-		} else if (s->manifest && !s->has_sig && has_suffix(path, ".sig") &&
-			   strlen(path) == strlen(s->manifest) + 4 &&
-			   !strncmp(path, s->manifest, strlen(s->manifest))) {
-			s->has_sig = 1;
-			if (read_entry(a, tarball, last, &s->sig, err) < 0)
-				goto out;
-		}
-	}
-	if (r != ARCHIVE_EOF) {
-		if (last)
-			rb_fail(err, "'%s' is truncated or corrupt after entry '%s': %s",
-				tarball, last, archive_error_string(a) ?
-				archive_error_string(a) : "unreadable entry");
-		else
-			rb_fail(err, "'%s' is truncated or corrupt: %s", tarball,
-				archive_error_string(a) ? archive_error_string(a)
-							: "unreadable entry");
-		goto out;
-	}
-	if (!s->manifest) {
-		if (s->hazard)
-			rb_fail(err, "%s (and no releases/<vsn>/SHA256SUMS in '%s')",
-				s->hazard, tarball);
-		else
-			rb_fail(err, "no releases/<vsn>/SHA256SUMS in '%s'", tarball);
-		goto out;
-	}
-	ret = 0;
-out:
-	free(last);
-	archive_read_free(a);
-	return ret;
-}
-
-static int check_signature(const char *pubkey, const char *tarball,
-			   const struct scan *s, struct rb_error *err)
-{
-	struct rb_key key;
-	int r, ret = -1;
-
-	rb_key_init(&key);
-	if (rb_key_load_public(&key, pubkey, err) < 0)
-		goto out;
-	if (!s->has_sig) {
-		rb_fail(err, "'%s' is not signed: no '%s.sig' in it", tarball,
-			s->manifest);
-		goto out;
-	}
-	r = rb_sig_check(&key, s->text.buf ? s->text.buf : "", s->text.len,
-			 s->sig.buf ? s->sig.buf : "", s->sig.len, err);
+	r = rb_sig_check(key, sb_str(&text->data), text->data.len,
+			 sb_str(&sig->data), sig->data.len, err);
 	if (r < 0)
 		goto out;
 	if (!r) {
-		rb_fail(err, "'%s': the signature '%s.sig' is not valid for the key '%s'",
-			tarball, s->manifest, pubkey);
+		rb_fail(err, "'%s': the signature '%s' is not valid for the key '%s'",
+			tarball, sig_path, pubkey);
 		goto out;
 	}
 	ret = 0;
 out:
-	rb_key_release(&key);
+	free(sig_path);
 	return ret;
 }
 
@@ -946,48 +728,24 @@ static char *manifest_vsn(const char *manifest)
 	return xstrndup(p, (size_t)(strchr(p, '/') - p));
 }
 
-/*
- * What was extracted must be what was verified: its SHA256SUMS the very
- * bytes checked (and signed), every file matching it, and start_erl.data
- * (what bin/<name> boots) naming the same version.
- */
-static int check_extracted(const char *dir, const char *vsn, const struct scan *s,
-			   struct rb_verify_result *vr, struct rb_error *err)
+/* start_erl.data, what bin/<name> boots, must name the version installed. */
+static int check_start_erl(const char *dir, const char *vsn,
+			   const char *manifest, struct rb_error *err)
 {
-	struct strbuf text = STRBUF_INIT;
-	char *full = path_join(dir, s->manifest);
 	char *sed = path_join(dir, "releases/start_erl.data");
 	char *sedvsn = NULL;
 	int ret = -1;
 
-	if (read_at(AT_FDCWD, full, full, MAX_MANIFEST_BYTES, &text, err) < 0)
-		goto out;
-	if (text.len != s->text.len ||
-	    (text.len && memcmp(text.buf, s->text.buf, text.len))) {
-		rb_fail(err, "entry '%s': extracted content differs from what was verified",
-			s->manifest);
-		goto out;
-	}
-	if (rb_verify_dir(dir, vsn, vr, err) < 0)
-		goto out;
-	if (vr->nr_problems) {
-		rb_fail(err, "the extracted release does not match '%s' (%zu %s)",
-			s->manifest, vr->nr_problems,
-			vr->nr_problems == 1 ? "problem" : "problems");
-		goto out;
-	}
 	if (path_exists(sed)) {
 		sedvsn = rb_start_erl_vsn(dir);
 		if (!sedvsn || strcmp(sedvsn, vsn)) {
 			rb_fail(err, "entry 'releases/start_erl.data': names version '%s', but the manifest is '%s'",
-				sedvsn ? sedvsn : "", s->manifest);
+				sedvsn ? sedvsn : "", manifest);
 			goto out;
 		}
 	}
 	ret = 0;
 out:
-	sb_release(&text);
-	free(full);
 	free(sed);
 	free(sedvsn);
 	return ret;
@@ -1038,44 +796,29 @@ static int make_shared(struct root *r, struct rb_error *err)
 int rb_install(const char *tarball, const struct rb_install_opts *o,
 	       struct rb_install_result *res, struct rb_error *err)
 {
-	struct rb_manifest manifest = RB_MANIFEST_INIT;
+	struct rb_tar_record rec = RB_TAR_RECORD_INIT;
 	struct rb_extract_opts xo;
-	struct scan s = { NULL, STRBUF_INIT, STRBUF_INIT, 0, NULL };
 	struct strvec order = STRVEC_INIT;
+	struct rb_key key;
 	struct root r;
-	char rnd[17];
-	char *vsn = NULL, *name = NULL, *tmp = NULL, *tmpdir = NULL;
+	char want[RB_SHA256_HEX], rnd[17];
+	char *from = NULL, *vsn = NULL, *name = NULL, *tmp = NULL, *tmpdir = NULL;
 	char *current = NULL, *previous = NULL;
+	const char *manifest;
 	int tfd = -1, installed = 0, ret = -1;
 
+	rb_key_init(&key);
 	root_init(&r, o->root, !o->no_fsync);
 	if (!o->root || !*o->root)
 		return rb_error(err, RB_ECONFIG, "no root directory given (--root DIR)");
 
-	/* 1. Everything that can be checked without touching the root. */
-	if (check_sidecar(tarball, o->sha256, res, err) < 0)
+	/* 1. What can be checked before the tarball is read. */
+	if (wanted_hash(tarball, o->sha256, want, &from, err) < 0)
 		goto out;
-	if (scan_tarball(tarball, &o->limits, &s, err) < 0)
+	if (o->pubkey && rb_key_load_public(&key, o->pubkey, err) < 0)
 		goto out;
-	if (rb_verify_tarball(tarball, &res->verify, err) < 0)
-		goto out;
-	if (res->verify.nr_problems) {
-		rb_fail(err, "'%s' does not match '%s' (%zu %s)%s%s", tarball,
-			res->verify.manifest ? res->verify.manifest : s.manifest,
-			res->verify.nr_problems,
-			res->verify.nr_problems == 1 ? "problem" : "problems",
-			s.hazard ? "; first unsafe " : "", s.hazard ? s.hazard : "");
-		goto out;
-	}
-	if (o->pubkey && check_signature(o->pubkey, tarball, &s, err) < 0)
-		goto out;
-	if (rb_manifest_parse(&manifest, s.manifest, s.text.buf ? s.text.buf : "",
-			      s.text.len, err) < 0)
-		goto out;
-	vsn = manifest_vsn(s.manifest);
-	if (!valid_name(vsn)) {
-		rb_fail(err, "entry '%s': version '%s' cannot name a directory",
-			s.manifest, vsn);
+	if (access(tarball, R_OK) < 0) {
+		rb_fail_errno(err, "cannot read '%s'", tarball);
 		goto out;
 	}
 
@@ -1083,6 +826,60 @@ int rb_install(const char *tarball, const struct rb_install_opts *o,
 	if (root_open(&r, 1, 1, err) < 0 || root_clean_stale(&r, err) < 0 ||
 	    read_link(&r, "current", 1, &current, err) < 0 ||
 	    read_link(&r, "previous", 0, &previous, err) < 0)
+		goto cancel;
+
+	/*
+	 * 3. One pass: extract under a name nobody uses, hashing every file
+	 * and the tarball itself as they stream by.
+	 */
+	random_hex(rnd);
+	tmp = xasprintf(TMP_PREFIX "%s", rnd);
+	if (mkdirat(r.vfd, tmp, 0755) < 0) {
+		rb_fail_errno(err, "cannot create directory '%s/versions/%s'",
+			      o->root, tmp);
+		goto cancel;
+	}
+	tmpdir = xasprintf("%s/versions/%s", o->root, tmp);
+	tfd = openat(r.vfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd < 0) {
+		rb_fail_errno(err, "cannot open '%s'", tmpdir);
+		goto cancel;
+	}
+	rb_extract_opts_default(&xo);
+	xo.limits = o->limits;
+	xo.record = &rec;
+	if (rb_extract(tarball, tfd, &xo, err) < 0)
+		goto cancel;
+
+	/* 4. Decide: the tarball's hash, its manifest, its signature. */
+	if (from && strcmp(want, rec.hash)) {
+		if (o->sha256)
+			rb_fail(err, "'%s': sha-256 %s does not match %s given with --sha256",
+				tarball, rec.hash, want);
+		else
+			rb_fail(err, "'%s': sha-256 %s does not match %s from sidecar '%s'",
+				tarball, rec.hash, want, from);
+		goto cancel;
+	}
+	if (rb_verify_record(tarball, &rec, NULL, &res->verify, err) < 0)
+		goto cancel;
+	manifest = res->verify.manifest;
+	if (res->verify.nr_problems) {
+		rb_fail(err, "'%s' does not match '%s' (%zu %s)", tarball, manifest,
+			res->verify.nr_problems,
+			res->verify.nr_problems == 1 ? "problem" : "problems");
+		goto cancel;
+	}
+	if (o->pubkey &&
+	    check_signature(&key, o->pubkey, tarball, manifest, &rec, err) < 0)
+		goto cancel;
+	vsn = manifest_vsn(manifest);
+	if (!valid_name(vsn)) {
+		rb_fail(err, "entry '%s': version '%s' cannot name a directory",
+			manifest, vsn);
+		goto cancel;
+	}
+	if (check_start_erl(tmpdir, vsn, manifest, err) < 0)
 		goto cancel;
 	if (!is_dir_at(r.vfd, vsn)) {
 		name = xstrdup(vsn);
@@ -1108,32 +905,18 @@ int rb_install(const char *tarball, const struct rb_install_opts *o,
 				free(c);
 		}
 	}
+	res->sidecar = from;
+	from = NULL;
 
-	/* 3. Extract under a name nobody uses, make it durable, check it. */
-	random_hex(rnd);
-	tmp = xasprintf(TMP_PREFIX "%s-%s", vsn, rnd);
-	if (mkdirat(r.vfd, tmp, 0755) < 0) {
-		rb_fail_errno(err, "cannot create directory '%s/versions/%s'",
-			      o->root, tmp);
+	/*
+	 * 5. Durable, then committed: one syncfs() writes back every file
+	 * and directory extracted (what an fsync() of each would), and the
+	 * complete release appears under its name at once.
+	 */
+	if (r.sync && syncfs(tfd) < 0) {
+		rb_fail_errno(err, "cannot sync '%s'", tmpdir);
 		goto cancel;
 	}
-	tmpdir = xasprintf("%s/versions/%s", o->root, tmp);
-	tfd = openat(r.vfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (tfd < 0) {
-		rb_fail_errno(err, "cannot open '%s'", tmpdir);
-		goto cancel;
-	}
-	xo.limits = o->limits;
-	xo.manifest = &manifest;
-	xo.fsync = r.sync;
-	if (rb_extract(tarball, tfd, &xo, err) < 0)
-		goto cancel;
-	if (check_extracted(tmpdir, vsn, &s, &res->verify, err) < 0)
-		goto cancel;
-	if (sync_fd(tfd, r.sync, tmpdir, err) < 0)
-		goto cancel;
-
-	/* 4. Commit: the complete release appears under its name at once. */
 	if (rename_noreplace(r.vfd, tmp, name) < 0) {
 		rb_fail_errno(err, "cannot rename '%s' to '%s/versions/%s'", tmpdir,
 			      o->root, name);
@@ -1163,7 +946,7 @@ int rb_install(const char *tarball, const struct rb_install_opts *o,
 	if (save_order(&r, &order, err) < 0)
 		goto out;
 
-	/* 5. Switch: current first (the point of it all), then previous. */
+	/* 6. Switch: current first (the point of it all), then previous. */
 	if (!o->no_switch) {
 		if (switch_link(&r, "current", name, err) < 0)
 			goto out;
@@ -1177,7 +960,7 @@ int rb_install(const char *tarball, const struct rb_install_opts *o,
 	}
 	res->signature = o->pubkey != NULL;
 
-	/* 6. Prune: a failure here is reported, the install stands. */
+	/* 7. Prune: a failure here is reported, the install stands. */
 	{
 		struct rb_error perr = { 0, "" };
 
@@ -1204,9 +987,10 @@ out:
 	if (tfd >= 0)
 		close(tfd);
 	root_close(&r);
-	rb_manifest_release(&manifest);
-	scan_release(&s);
+	rb_key_release(&key);
+	rb_tar_record_release(&rec);
 	strvec_clear(&order);
+	free(from);
 	free(vsn);
 	free(name);
 	free(tmp);

@@ -29,9 +29,10 @@
  *                                     run left is removed by the next
  *                                     install or rollback
  *
- * A version directory is renamed into versions/ only once every file and
- * directory in it is fsync()ed; current is switched only after that and
- * an fsync() of the directories involved.  A failure or a crash at any
+ * A version directory is renamed into versions/ only once a syncfs() of
+ * its file system has written back every file and directory in it;
+ * current is switched only after that and an fsync() of the directories
+ * involved.  A failure or a crash at any
  * point leaves current as it was, or pointing to the new complete release.
  * current is switched before previous: a crash between the two leaves
  * previous as it was (naming an installed release all the same).
@@ -77,15 +78,16 @@ void rb_install_result_init(struct rb_install_result *r);
 void rb_install_result_release(struct rb_install_result *r);
 
 /*
- * Install a release tarball under o->root: check its sidecar hash, its
- * signature (o->pubkey) and every file against its SHA256SUMS, touching
- * nothing; then extract it (every hostile entry refused) into
- * versions/.tmp-<vsn>-<random>, fsync it, rename it to versions/<vsn>,
- * switch current to it (previous to what current was), and prune to
- * o->keep versions by install order.  A version already under versions/ is refused unless
- * o->force, which installs it afresh as "<vsn>~<n>".  On failure nothing
- * is left behind and current is unchanged; err names the file or entry
- * and the reason.
+ * Install a release tarball under o->root, reading it once: extract it
+ * (every hostile entry refused) into versions/.tmp-<random>, hashing the
+ * tarball and every file as they stream by; then check the tarball's
+ * hash against its sidecar, every file against its SHA256SUMS and
+ * MODES, and the signature (o->pubkey); then sync it, rename it to
+ * versions/<vsn>, switch current to it (previous to what current was),
+ * and prune to o->keep versions by install order.  A version already
+ * under versions/ is refused unless o->force, which installs it afresh
+ * as "<vsn>~<n>".  On failure nothing is left behind and current is
+ * unchanged; err names the file or entry and the reason.
  */
 int rb_install(const char *tarball, const struct rb_install_opts *o,
 	       struct rb_install_result *res, struct rb_error *err);

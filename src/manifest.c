@@ -152,6 +152,50 @@ int rb_is_manifest_path(const char *relpath)
 	return name && !strcmp(name, "SHA256SUMS");
 }
 
+int rb_is_meta_path(const char *relpath)
+{
+	const char *name = in_version_dir(relpath, NULL);
+
+	return name && (!strcmp(name, "SHA256SUMS") || !strcmp(name, "MODES") ||
+			!strcmp(name, RB_SIG_NAME));
+}
+
+void rb_tar_record_release(struct rb_tar_record *r)
+{
+	for (size_t i = 0; i < r->nr_kept; i++) {
+		free(r->kept[i].path);
+		sb_release(&r->kept[i].data);
+	}
+	free(r->kept);
+	rb_manifest_release(&r->files);
+	r->kept = NULL;
+	r->nr_kept = r->alloc_kept = 0;
+	r->hash[0] = '\0';
+}
+
+const struct rb_kept *rb_tar_record_kept(const struct rb_tar_record *r,
+					 const char *path)
+{
+	for (size_t i = 0; i < r->nr_kept; i++)
+		if (!strcmp(r->kept[i].path, path))
+			return &r->kept[i];
+	return NULL;
+}
+
+struct strbuf *rb_tar_record_keep(struct rb_tar_record *r, const char *path)
+{
+	struct rb_kept *k = (struct rb_kept *)rb_tar_record_kept(r, path);
+
+	if (!k) {
+		ALLOC_GROW(r->kept, r->nr_kept + 1, r->alloc_kept);
+		k = &r->kept[r->nr_kept++];
+		k->path = xstrdup(path);
+		sb_init(&k->data);
+	}
+	sb_reset(&k->data);
+	return &k->data;
+}
+
 int rb_path_excluded(const struct rb_exclude *ex, const char *relpath)
 {
 	const char *base = strrchr(relpath, '/');

@@ -88,6 +88,12 @@ int rb_path_excluded(const struct rb_exclude *ex, const char *relpath);
 /* Whether relpath is "releases/<something>/SHA256SUMS". */
 int rb_is_manifest_path(const char *relpath);
 
+/*
+ * Whether a check needs relpath's bytes once a stream has gone by:
+ * "releases/<vsn>/" SHA256SUMS, MODES or SHA256SUMS.sig.
+ */
+int rb_is_meta_path(const char *relpath);
+
 /* One thing found under a release root (lstat, not followed). */
 struct rb_tree_entry {
 	char *path;  /* relative to the root, no "./", no trailing '/' */
@@ -293,6 +299,37 @@ int rb_verify_signature(const struct rb_key *pubkey, const char *manifest,
 			const char *text, size_t len, const void *sig,
 			size_t siglen, struct rb_verify_result *res,
 			struct rb_error *err);
+
+/* A file's bytes, kept as a stream went by. */
+struct rb_kept {
+	char *path;
+	struct strbuf data;
+};
+
+/*
+ * What a pass over a tarball saw, for checking once it has gone by:
+ * every regular file (and hard link) in archive order with its SHA-256
+ * and its mode as the archive gives it, the bytes of each
+ * rb_is_meta_path() file (the last entry of a path counts), and the
+ * SHA-256 of the tarball's own bytes when the pass read them all.
+ */
+struct rb_tar_record {
+	struct rb_manifest files;
+	struct rb_kept *kept;
+	size_t nr_kept, alloc_kept;
+	char hash[RB_SHA256_HEX]; /* "" when not known */
+};
+
+#define RB_TAR_RECORD_INIT { RB_MANIFEST_INIT, NULL, 0, 0, "" }
+
+void rb_tar_record_release(struct rb_tar_record *r);
+const struct rb_kept *rb_tar_record_kept(const struct rb_tar_record *r,
+					 const char *path);
+/* An empty buffer for path's bytes, replacing what was kept before. */
+struct strbuf *rb_tar_record_keep(struct rb_tar_record *r, const char *path);
+
+/* The most of a kept file: a manifest bigger than this is not one. */
+#define RB_KEPT_MAX (64 * 1024 * 1024)
 
 /*
  * The release version root/releases/start_erl.data ("<erts> <vsn>")

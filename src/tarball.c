@@ -12,8 +12,6 @@
 #include "pgzip.h"
 #include "sign.h"
 
-/* A manifest bigger than this is not a manifest. */
-#define MAX_MANIFEST_SIZE (64 * 1024 * 1024)
 
 int rb_source_date_epoch(long long *epoch, struct rb_error *err)
 {
@@ -470,70 +468,6 @@ static int is_sig(const char *path)
 	return has_suffix(path, ".sig");
 }
 
-/*
- * Whether verify keeps path's bytes: releases/<vsn>/SHA256SUMS, MODES
- * and SHA256SUMS.sig, needed once the stream has gone by.
- */
-static int kept_name(const char *path)
-{
-	const char *rest, *slash;
-
-	if (!has_prefix(path, "releases/"))
-		return 0;
-	rest = path + strlen("releases/");
-	slash = strchr(rest, '/');
-	if (!slash || slash == rest || strchr(slash + 1, '/'))
-		return 0;
-	return !strcmp(slash + 1, "SHA256SUMS") || !strcmp(slash + 1, "MODES") ||
-	       !strcmp(slash + 1, RB_SIG_NAME);
-}
-
-/* Entries whose bytes verify keeps; a later entry of a path replaces it. */
-struct kept {
-	char *path;
-	struct strbuf data;
-};
-
-struct kept_list {
-	struct kept *v;
-	size_t nr;
-	size_t alloc;
-};
-
-static struct kept *kept_find(const struct kept_list *k, const char *path)
-{
-	for (size_t i = 0; i < k->nr; i++)
-		if (!strcmp(k->v[i].path, path))
-			return &k->v[i];
-	return NULL;
-}
-
-/* An empty buffer for path's bytes. */
-static struct strbuf *kept_slot(struct kept_list *k, const char *path)
-{
-	struct kept *e = kept_find(k, path);
-
-	if (!e) {
-		ALLOC_GROW(k->v, k->nr + 1, k->alloc);
-		e = &k->v[k->nr++];
-		e->path = xstrdup(path);
-		sb_init(&e->data);
-	}
-	sb_reset(&e->data);
-	return &e->data;
-}
-
-static void kept_release(struct kept_list *k)
-{
-	for (size_t i = 0; i < k->nr; i++) {
-		free(k->v[i].path);
-		sb_release(&k->v[i].data);
-	}
-	free(k->v);
-	k->v = NULL;
-	k->nr = k->alloc = 0;
-}
-
 /* The hash of a regular entry, read to its end. */
 static int hash_entry(struct archive *a, const char *tarball,
 		      const char *path, char hex[RB_SHA256_HEX],
@@ -555,7 +489,7 @@ static int hash_entry(struct archive *a, const char *tarball,
 		if (rb_sha256_update(&h, buf, (size_t)n, err) < 0)
 			goto out;
 		if (keep) {
-			if (keep->len + (size_t)n > MAX_MANIFEST_SIZE) {
+			if (keep->len + (size_t)n > RB_KEPT_MAX) {
 				rb_fail(err, "'%s': '%s' is too large", tarball,
 					path);
 				goto out;
@@ -624,11 +558,13 @@ static const char *link_target_hash(const struct rb_manifest *files,
 /* Read one regular or hard link entry: its hash, its bytes if kept. */
 static int read_file_entry(struct archive *a, struct archive_entry *e,
 			   const char *tarball, const char *path,
-			   struct rb_manifest *files, struct kept_list *kept,
-			   struct rb_verify_result *res, struct rb_error *err)
+			   struct rb_tar_record *rec, struct rb_verify_result *res,
+			   struct rb_error *err)
 {
+	struct rb_manifest *files = &rec->files;
 	const char *hardlink = archive_entry_hardlink(e);
-	struct strbuf *keep = kept_name(path) ? kept_slot(kept, path) : NULL;
+	struct strbuf *keep = rb_is_meta_path(path) ? rb_tar_record_keep(rec, path)
+						  : NULL;
 	char hex[RB_SHA256_HEX];
 	char *target = NULL;
 	int ret = -1;
@@ -640,7 +576,7 @@ static int read_file_entry(struct archive *a, struct archive_entry *e,
 		h = target ? link_target_hash(files, target) : NULL;
 		if (h && archive_entry_size(e) == 0) {
 			/* h points into files, which may move. */
-			struct kept *k = kept_find(kept, target);
+			const struct rb_kept *k = rb_tar_record_kept(rec, target);
 
 			memcpy(hex, h, RB_SHA256_HEX);
 			if (keep && k)
@@ -666,20 +602,78 @@ out:
 	return ret;
 }
 
+int rb_verify_record(const char *tarball, const struct rb_tar_record *rec,
+		     const struct rb_verify_opts *opts,
+		     struct rb_verify_result *res, struct rb_error *err)
+{
+	struct rb_manifest expected = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
+	const char *manifest = NULL;
+	const struct rb_kept *text, *modes, *sig;
+	char *modes_path = NULL, *sig_path = NULL;
+	int ret = -1;
+
+	for (size_t i = 0; i < rec->files.nr; i++) {
+		const char *path = rec->files.v[i].path;
+
+		if (!rb_is_manifest_path(path) ||
+		    (manifest && !strcmp(manifest, path)))
+			continue;
+		if (manifest) {
+			rb_fail(err, "several manifests in '%s': '%s' and '%s'",
+				tarball, manifest, path);
+			goto out;
+		}
+		manifest = path;
+	}
+	if (!manifest) {
+		rb_fail(err, "no releases/<vsn>/SHA256SUMS in '%s'", tarball);
+		goto out;
+	}
+	text = rb_tar_record_kept(rec, manifest);
+	if (!text || rb_manifest_parse(&expected, manifest, sb_str(&text->data),
+				       text->data.len, err) < 0) {
+		if (!text)
+			rb_fail(err, "'%s': cannot read '%s'", tarball, manifest);
+		goto out;
+	}
+	last_of_each(&rec->files, 1, &found, NULL);
+	rb_manifest_compare(&expected, &found, res);
+
+	modes_path = xstrdup(manifest);
+	strcpy(strrchr(modes_path, '/') + 1, "MODES");
+	modes = rb_tar_record_kept(rec, modes_path);
+	if (rb_verify_modes(&expected, &found, manifest,
+			    modes ? sb_str(&modes->data) : NULL,
+			    modes ? modes->data.len : 0, res, err) < 0)
+		goto out;
+	sig_path = xasprintf("%s.sig", manifest);
+	sig = rb_tar_record_kept(rec, sig_path);
+	if (opts && opts->pubkey &&
+	    rb_verify_signature(opts->pubkey, manifest, sb_str(&text->data),
+				text->data.len, sig ? sb_str(&sig->data) : NULL,
+				sig ? sig->data.len : 0, res, err) < 0)
+		goto out;
+	free(res->manifest);
+	res->manifest = xstrdup(manifest);
+	ret = 0;
+out:
+	free(sig_path);
+	free(modes_path);
+	rb_manifest_release(&found);
+	rb_manifest_release(&expected);
+	return ret;
+}
+
 int rb_verify_tarball_opts(const char *tarball,
 			   const struct rb_verify_opts *opts,
 			   struct rb_verify_result *res, struct rb_error *err)
 {
-	/* files: every regular entry; all: every path, for duplicates. */
-	struct rb_manifest files = RB_MANIFEST_INIT, all = RB_MANIFEST_INIT;
-	struct rb_manifest expected = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
-	struct strvec manifests = STRVEC_INIT;
-	struct kept_list kept = { NULL, 0, 0 };
-	const struct kept *text, *modes, *sig;
+	/* rec.files: every regular entry; all: every path, for duplicates. */
+	struct rb_tar_record rec = RB_TAR_RECORD_INIT;
+	struct rb_manifest all = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	static const char zero[RB_SHA256_HEX];
-	char *modes_path = NULL, *sig_path = NULL;
 	int r, ret = -1;
 
 	if (!a) {
@@ -714,14 +708,11 @@ int rb_verify_tarball_opts(const char *tarball,
 		}
 		rb_manifest_add(&all, path, zero);
 		if (archive_entry_hardlink(e) || type == AE_IFREG) {
-			if (read_file_entry(a, e, tarball, path, &files, &kept,
-					    res, err) < 0) {
+			if (read_file_entry(a, e, tarball, path, &rec, res,
+					    err) < 0) {
 				free(path);
 				goto out;
 			}
-			if (rb_is_manifest_path(path) &&
-			    !strvec_contains(&manifests, path))
-				strvec_push(&manifests, path);
 		} else if (type != AE_IFDIR && type != AE_IFLNK) {
 			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE, path);
 		}
@@ -733,60 +724,15 @@ int rb_verify_tarball_opts(const char *tarball,
 						: "unreadable entry");
 		goto out;
 	}
-	if (!manifests.nr) {
-		rb_fail(err, "no releases/<vsn>/SHA256SUMS in '%s'", tarball);
-		goto out;
-	}
-	if (manifests.nr > 1) {
-		rb_fail(err, "several manifests in '%s': '%s' and '%s'", tarball,
-			manifests.v[0], manifests.v[1]);
-		goto out;
-	}
-	text = kept_find(&kept, manifests.v[0]);
-	if (!text || rb_manifest_parse(&expected, manifests.v[0],
-				       sb_str(&text->data), text->data.len,
-				       err) < 0) {
-		if (!text)
-			rb_fail(err, "'%s': cannot read '%s'", tarball,
-				manifests.v[0]);
-		goto out;
-	}
-
 	/* Reports duplicates; found is only a by-product here. */
 	last_of_each(&all, 0, &found, res);
-	rb_manifest_release(&found);
-	last_of_each(&files, 1, &found, NULL);
-	rb_manifest_compare(&expected, &found, res);
-
-	modes_path = xstrdup(manifests.v[0]);
-	strcpy(strrchr(modes_path, '/') + 1, "MODES");
-	modes = kept_find(&kept, modes_path);
-	if (rb_verify_modes(&expected, &found, manifests.v[0],
-			    modes ? sb_str(&modes->data) : NULL,
-			    modes ? modes->data.len : 0, res, err) < 0)
-		goto out;
-	sig_path = xasprintf("%s.sig", manifests.v[0]);
-	sig = kept_find(&kept, sig_path);
-	if (opts && opts->pubkey &&
-	    rb_verify_signature(opts->pubkey, manifests.v[0],
-				sb_str(&text->data), text->data.len,
-				sig ? sb_str(&sig->data) : NULL,
-				sig ? sig->data.len : 0, res, err) < 0)
-		goto out;
-	free(res->manifest);
-	res->manifest = xstrdup(manifests.v[0]);
-	ret = 0;
+	ret = rb_verify_record(tarball, &rec, opts, res, err);
 out:
 	if (a)
 		archive_read_free(a);
-	free(sig_path);
-	free(modes_path);
-	kept_release(&kept);
-	strvec_clear(&manifests);
+	rb_tar_record_release(&rec);
 	rb_manifest_release(&found);
-	rb_manifest_release(&expected);
 	rb_manifest_release(&all);
-	rb_manifest_release(&files);
 	return ret;
 }
 

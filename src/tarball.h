@@ -94,6 +94,16 @@ int rb_tarball_make(struct rb_tarball *out, const char *root,
  * truncated or corrupt, has no or several manifests, or a malformed
  * one.  opts may be NULL; opts->vsn is not used.
  */
+/*
+ * The checks of rb_verify_tarball_opts() on what a pass over the tarball
+ * recorded (rb_extract() records as it writes): one manifest among the
+ * files, every file against it, the modes, the signature.  Duplicates
+ * and unsafe entries are the pass's to report.
+ */
+int rb_verify_record(const char *tarball, const struct rb_tar_record *rec,
+		     const struct rb_verify_opts *opts,
+		     struct rb_verify_result *res, struct rb_error *err);
+
 int rb_verify_tarball_opts(const char *tarball,
 			   const struct rb_verify_opts *opts,
 			   struct rb_verify_result *res, struct rb_error *err);

@@ -118,9 +118,9 @@ build("path-through-own-symlink", "extract", [("dir", "lib/real"), ("symlink", "
       entry="lib/link/f", reason="goes through the symlink 'lib/link'")
 # hard links
 build("hardlink-etc-passwd", "verify", [("hardlink", "lib/passwd", "/etc/passwd")],
-      entry="lib/passwd", reason="hard link to an absolute path ('/etc/passwd')")
+      entry="lib/passwd", reason="hard link target '/etc/passwd': absolute path")
 build("hardlink-dotdot", "verify", [("hardlink", "lib/passwd", "../../../../../../../etc/passwd")],
-      entry="lib/passwd", reason="hard link target with '..'")
+      entry="lib/passwd", reason="'..' in the path")
 # device nodes and FIFOs
 build("chardev", "verify", [("chr", "lib/null", 1, 3)], entry="lib/null", reason="character device")
 build("blockdev", "verify", [("blk", "lib/sda", 8, 0)], entry="lib/sda", reason="block device")

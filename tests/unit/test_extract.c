@@ -801,21 +801,32 @@ static void test_release(void **state)
 	for (size_t i = 0; i < sizeof(filters) / sizeof(*filters); i++) {
 		struct strbuf ar = STRBUF_INIT;
 		struct rb_extract_opts o;
+		struct rb_tar_record rec = RB_TAR_RECORD_INIT;
 		char *file = path_join(f->tmp, "r.tar");
 
 		make_archive(f, release, sizeof(release) / sizeof(*release),
 			     filters[i], &ar);
 		rb_extract_opts_default(&o);
-		o.fsync = (int)(i & 1);
 		if (rb_extract_memory(ar.buf, ar.len, f->dest_fd, &o, &err) < 0)
 			fail_msg("%zu memory: %s", i, err.msg);
 		check_release(f);
 		assert_int_equal(rb_remove_tree_at(f->dest_fd, ".", &err), 0);
 
 		assert_int_equal(write_file(file, ar.buf, ar.len, 0644, &err), 0);
+		/* every other one records what it extracts, the file's hash too */
+		if (i & 1)
+			o.record = &rec;
 		if (rb_extract(file, f->dest_fd, &o, &err) < 0)
 			fail_msg("%zu file: %s", i, err.msg);
 		check_release(f);
+		if (i & 1) {
+			char hex[RB_SHA256_HEX];
+
+			assert_int_equal(rb_sha256_buf(ar.buf, ar.len, hex, &err), 0);
+			assert_string_equal(rec.hash, hex);
+			assert_true(rec.files.nr > 0);
+			rb_tar_record_release(&rec);
+		}
 		assert_int_equal(rb_remove_tree_at(f->dest_fd, "", &err), 0);
 		unlink(file);
 		free(file);

@@ -8,12 +8,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "install.h"
@@ -879,6 +881,80 @@ static void test_foreign_current(void **state)
 	free(p);
 }
 
+/* Entries under root/versions/, temporary ones included. */
+static int count_versions(struct fixture *f)
+{
+	char *dir = path_join(f->root, "versions");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	free(dir);
+	return n;
+}
+
+/*
+ * The tarball is read once: it installs from a FIFO, which cannot be
+ * read twice, with its hash checked (--sha256) all the same.
+ */
+static void test_one_pass_from_a_pipe(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_install_result res;
+	struct rb_install_opts o;
+	struct rb_error err;
+	char hex[RB_SHA256_HEX];
+	char *fifo = path_join(f->tmp, "pipe.tar.gz");
+	char *data;
+	size_t len;
+	pid_t pid;
+	int status, r;
+
+	assert_int_equal(read_file(f->tar[1], &data, &len, &err), 0);
+	assert_int_equal(rb_sha256_buf(data, len, hex, &err), 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* a second read of the FIFO would wait for a writer for ever */
+	alarm(120);
+	for (int round = 0; round < 2; round++) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			int fd = open(fifo, O_WRONLY);
+
+			_exit(fd < 0 || write_all(fd, data, len) < 0);
+		}
+		rb_install_opts_init(&o, f->root);
+		/* the first round with the right hash, the second a wrong one */
+		o.sha256 = round ? "00000000000000000000000000000000"
+				   "00000000000000000000000000000000"
+				 : hex;
+		o.force = 1;
+		rb_install_result_init(&res);
+		r = rb_install(fifo, &o, &res, &err);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && !WEXITSTATUS(status));
+		if (!round) {
+			if (r < 0)
+				fail_msg("%s", err.msg);
+			assert_string_equal(res.vsn, "0.2.0");
+			assert_true(res.switched);
+		} else {
+			assert_int_equal(r, -1);
+			assert_non_null(strstr(err.msg, "does not match 0000"));
+			assert_int_equal(count_versions(f), 1);
+		}
+		rb_install_result_release(&res);
+	}
+	alarm(0);
+	unlink(fifo);
+	free(fifo);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +970,7 @@ int main(void)
 		cmocka_unit_test_setup(test_list, fresh_root),
 		cmocka_unit_test_setup(test_lock, fresh_root),
 		cmocka_unit_test_setup(test_foreign_current, fresh_root),
+		cmocka_unit_test_setup(test_one_pass_from_a_pipe, fresh_root),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
