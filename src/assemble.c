@@ -420,30 +420,28 @@ static int copy_config_file(const struct rb_project *proj, const char *src,
 	return ret;
 }
 
+/* Whether sys.config comes from config/config.exs, as in mix release. */
+static int sys_config_from_mix(const struct rb_project *proj)
+{
+	return proj->kind == RB_PROJECT_MIX && rb_mixconfig_exists(proj->root);
+}
+
 /*
  * releases/<vsn>/sys.config: for a mix project with config/config.exs,
- * made from it as mix release does (merged over sys_config when given);
- * otherwise sys_config as is, or "[]."
+ * made from it as mix release does (merged over sys_config when given;
+ * rb_assembly_start() started that); otherwise sys_config as is, or
+ * "[]."
  */
 static int write_sys_config(const struct rb_plan *plan,
-			    const struct rb_project *proj, const char *dst,
-			    int *from_mix, struct rb_error *err)
+			    const struct rb_project *proj,
+			    struct rb_assembly *out, const char *dst,
+			    struct rb_error *err)
 {
-	*from_mix = proj->kind == RB_PROJECT_MIX &&
-		    rb_mixconfig_exists(proj->root);
-	if (!*from_mix)
+	out->sys_config_from_mix = out->mix_started;
+	if (!out->mix_started)
 		return copy_config_file(proj, plan->sys_config, dst, "[].\n", err);
-	if (plan->sys_config) {
-		char *path = project_path(proj, plan->sys_config);
-		int ok = is_file(path);
-
-		free(path);
-		if (!ok)
-			return rb_error(err, RB_ECONFIG, "'%s' does not exist",
-					plan->sys_config);
-	}
-	return rb_mixconfig_write(proj->root, plan->env, plan->sys_config, dst,
-				  err);
+	out->mix_started = 0;
+	return rb_mixconfig_finish(&out->mix, dst, err);
 }
 
 /*
@@ -596,8 +594,19 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	const struct rb_template *tpl;
 	int ret = -1;
 
-	memset(out, 0, sizeof(*out));
+	/* all but the VMs, which may be running already */
+	{
+		struct rb_assembly vms = *out;
+
+		memset(out, 0, sizeof(*out));
+		out->boot = vms.boot;
+		out->boot_started = vms.boot_started;
+		out->mix = vms.mix;
+		out->mix_started = vms.mix_started;
+	}
 	out->lock_fd = -1;
+	if (rb_assembly_start(plan, proj, rt, out, err) < 0)
+		goto out;
 	out->name = xstrdup(plan->release);
 	out->vsn = xstrdup(plan->version);
 	out->erts_vsn = xstrdup(rt->erts_vsn);
@@ -643,7 +652,7 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		goto out;
 	free(path);
 	path = path_join(out->rel_dir, "sys.config");
-	if (write_sys_config(plan, proj, path, &out->sys_config_from_mix, err) < 0)
+	if (write_sys_config(plan, proj, out, path, err) < 0)
 		goto out;
 	if (copy_runtime_config(proj, out, err) < 0)
 		goto out;
@@ -667,26 +676,17 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	ctl_dir = path_join(out->rel_dir, "ctl");
 	if (mkdir_p(ctl_dir, err) < 0)
 		goto out;
-	tpl = rb_template_find("relbuild_ctl.erl");
-	free(path);
-	path = path_join(ctl_dir, "relbuild_ctl.erl");
-	if (write_file(path, tpl->data, tpl->len, 0644, err) < 0)
-		goto out;
 	{
 		struct rb_boot_job job = {
-			.erl = rt->erl,
 			.rel_dir = out->rel_dir,
 			.rel_name = plan->release,
 			.lib_dir = lib,
-			.ctl_src = path,
+			.ctl_dir = ctl_dir,
 		};
 
-		if (rb_boot_make(&job, err) < 0)
+		out->boot_started = 0;
+		if (rb_boot_finish(&out->boot, &job, err) < 0)
 			goto out;
-	}
-	if (unlink(path) < 0) {
-		rb_fail_errno(err, "cannot remove '%s'", path);
-		goto out;
 	}
 
 	/* releases/ */
@@ -749,8 +749,40 @@ out:
 	return ret;
 }
 
+int rb_assembly_start(const struct rb_plan *plan, const struct rb_project *proj,
+		      const struct rb_runtime *rt, struct rb_assembly *out,
+		      struct rb_error *err)
+{
+	if (!out->boot_started) {
+		if (rb_boot_start(&out->boot, rt->erl, err) < 0)
+			return -1;
+		out->boot_started = 1;
+	}
+	if (!out->mix_started && !out->sys_config_from_mix &&
+	    sys_config_from_mix(proj)) {
+		if (plan->sys_config) {
+			char *path = project_path(proj, plan->sys_config);
+			int ok = is_file(path);
+
+			free(path);
+			if (!ok)
+				return rb_error(err, RB_ECONFIG, "'%s' does not exist",
+						plan->sys_config);
+		}
+		if (rb_mixconfig_start(&out->mix, proj->root, plan->env,
+				       plan->sys_config, err) < 0)
+			return -1;
+		out->mix_started = 1;
+	}
+	return 0;
+}
+
 void rb_assembly_release(struct rb_assembly *a)
 {
+	if (a->boot_started)
+		rb_boot_abort(&a->boot);
+	if (a->mix_started)
+		rb_mixconfig_abort(&a->mix);
 	/* lock_fd is set (maybe -1) once rb_assemble() has set final */
 	if (a->final && a->lock_fd >= 0)
 		close(a->lock_fd);

@@ -1,8 +1,10 @@
 #ifndef RB_ASSEMBLE_H
 #define RB_ASSEMBLE_H
 
+#include "boot.h"
 #include "config.h"
 #include "error.h"
+#include "mixconfig.h"
 #include "project.h"
 #include "runtime.h"
 
@@ -19,7 +21,24 @@ struct rb_assembly {
 	char *erts_vsn;
 	int sys_config_from_mix; /* sys.config made from config/config.exs */
 	int runtime_config; /* config/runtime.exs shipped, read at every boot */
+	struct rb_boot_vm boot; /* the VM making the boot scripts */
+	int boot_started;
+	struct rb_mixconfig_run mix; /* elixir making sys.config */
+	int mix_started;
 };
+
+/*
+ * Start the VMs the assembly will wait for, so that they boot while
+ * the project is checked and copied: the one that makes the boot
+ * scripts (rb_boot_start()) and, for a mix project with
+ * config/config.exs, the elixir that makes sys.config from it
+ * (rb_mixconfig_start()).  rb_assemble() starts them itself otherwise.
+ * out must be zeroed ({ 0 }) first, and is released with
+ * rb_assembly_release() either way.
+ */
+int rb_assembly_start(const struct rb_plan *plan, const struct rb_project *proj,
+		      const struct rb_runtime *rt, struct rb_assembly *out,
+		      struct rb_error *err);
 
 /* <output_dir>/<name>, where rb_assemble() lays the release out; caller frees. */
 char *rb_release_root(const struct rb_plan *plan, const struct rb_project *proj);

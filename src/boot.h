@@ -3,26 +3,44 @@
 
 #include "error.h"
 
+#include "util.h"
+
 /*
  * Boot scripts (and the relup) come from the runtime's own systools, so
  * they are exactly what systools makes for the .rel: relbuild runs erl
- * once per build, twice with --upgrade.
+ * once per build, twice with --upgrade.  The VM for the boot scripts is
+ * started as soon as the build knows its runtime (rb_boot_start()): it
+ * boots and compiles the control script's helper while the release is
+ * checked and copied, then gets its job (rb_boot_finish()).
  */
 struct rb_boot_job {
-	const char *erl;      /* the erl to run */
 	const char *rel_dir;  /* releases/<vsn>: holds <name>.rel, start_clean.rel */
 	const char *rel_name; /* <name>: <name>.rel gives start.boot */
 	const char *lib_dir;  /* the release's lib/, named $RELEASE_LIB in scripts */
-	const char *ctl_src;  /* an .erl to compile (deterministic) beside itself, or NULL */
+	const char *ctl_dir;  /* where the compiled relbuild_ctl.beam goes */
 };
 
+/* The VM, waiting for its job. */
+struct rb_boot_vm {
+	struct rb_child child;
+	char *tmp; /* a directory holding the helper's source */
+};
+
+/* Start erl on the helper's source, to wait for a job. */
+int rb_boot_start(struct rb_boot_vm *vm, const char *erl, struct rb_error *err);
+
 /*
- * Write start.{script,boot} from <name>.rel and start_clean.{script,boot}
- * from start_clean.rel, with every path under lib_dir written as
- * $RELEASE_LIB, then compile ctl_src.  systools' own message is the
- * error on failure.
+ * Give the VM its job and wait for it: start.{script,boot} from
+ * <name>.rel and start_clean.{script,boot} from start_clean.rel, with
+ * every path under lib_dir written as $RELEASE_LIB, and
+ * relbuild_ctl.beam (all 0644).  systools' or the compiler's own
+ * message is the error on failure.  vm is done with either way.
  */
-int rb_boot_make(const struct rb_boot_job *job, struct rb_error *err);
+int rb_boot_finish(struct rb_boot_vm *vm, const struct rb_boot_job *job,
+		   struct rb_error *err);
+
+/* A VM never given a job: stopped and cleaned up.  Idempotent. */
+void rb_boot_abort(struct rb_boot_vm *vm);
 
 /* The relup from one earlier release to a new one, both laid out. */
 struct rb_relup_job {

@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "util.h"
 
 /*
  * A fixed table, so that the signal handler reads it without locks or
@@ -109,6 +112,26 @@ int rb_cleanup_add(const char *path)
 		return 0;
 	}
 	return -1;
+}
+
+char *rb_cleanup_mkdtemp(const char *prefix, struct rb_error *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/%s-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp",
+			      prefix);
+
+	if (!mkdtemp(dir)) {
+		rb_fail_errno(err, "cannot create a temporary directory '%s'", dir);
+		free(dir);
+		return NULL;
+	}
+	if (rb_cleanup_add(dir) < 0) {
+		rb_fail(err, "cannot register '%s' for removal", dir);
+		rmdir(dir);
+		free(dir);
+		return NULL;
+	}
+	return dir;
 }
 
 void rb_cleanup_forget(const char *path)

@@ -1,6 +1,8 @@
 #ifndef RB_CLEANUP_H
 #define RB_CLEANUP_H
 
+#include "error.h"
+
 /*
  * Temporary paths that must not outlive the process: a release being
  * assembled, an old release unpacked for an upgrade.  Each registered
@@ -16,6 +18,12 @@
 int rb_cleanup_add(const char *path);
 /* Keep path after all (it was renamed into place, or removed). */
 void rb_cleanup_forget(const char *path);
+/*
+ * A new directory <TMPDIR>/<prefix>-XXXXXX (/tmp unless TMPDIR is an
+ * absolute path), registered; the caller frees the name, and removes
+ * and forgets the directory when done with it.
+ */
+char *rb_cleanup_mkdtemp(const char *prefix, struct rb_error *err);
 /* Remove every registered path now; async-signal-safe. */
 void rb_cleanup_now(void);
 

@@ -378,6 +378,10 @@ int cmd_build(int argc, char **argv)
 		goto fail;
 	}
 
+	/* The VMs the assembly needs boot while the project is checked. */
+	if (rb_assembly_start(plan, &p.proj, &p.rt, &rel, &err) < 0)
+		goto fail;
+
 	refs = root_apps(plan, &p.proj, &nr_refs);
 	if (rb_apps_closure(&p.index, refs, nr_refs, o.config,
 			    rb_project_compile_hint(&p.proj, plan->env), &apps, &err) < 0)

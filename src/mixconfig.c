@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "templates.h"
 #include "util.h"
 
 /*
  * The program is templates/mixconfig.exs, run as `elixir -e PROGRAM --
- * CONFIG ENV OUT BASE` in the project root: paths come from System.argv,
+ * CONFIG ENV OUT BASE` in the project root, OUT in a directory of its own: paths come from System.argv,
  * never quoted into the code.  BASE's
  * ${VAR} placeholders (in strings or bare) become atoms while its terms
  * are read and merged, and are put back in the output.  A failure prints
@@ -63,26 +64,63 @@ static void run_failed(const char *output, struct rb_error *err)
 	free(msg);
 }
 
-int rb_mixconfig_write(const char *root, const char *env, const char *base,
-		       const char *dst, struct rb_error *err)
+int rb_mixconfig_start(struct rb_mixconfig_run *r, const char *root,
+		       const char *env, const char *base, struct rb_error *err)
 {
-	struct strbuf out = STRBUF_INIT;
-	char *elixir = which("elixir");
-	int status;
+	char *elixir = which("elixir"), *out = NULL;
+	int ret = -1;
 
+	memset(r, 0, sizeof(*r));
+	r->child.in = r->child.out = -1;
 	if (!elixir)
 		return rb_fail(err, "cannot evaluate " RB_MIX_CONFIG ": there is no 'elixir' on PATH");
+	r->tmp = rb_cleanup_mkdtemp("relbuild-config", err);
+	if (!r->tmp)
+		goto out;
+	out = path_join(r->tmp, "sys.config");
 	{
 		const char *argv[] = {
 			elixir, "-e", rb_template_find("mixconfig.exs")->data, "--", RB_MIX_CONFIG,
-			env, dst, base ? base : "", NULL,
+			env, out, base ? base : "", NULL,
 		};
 
-		status = run_capture(argv, root, &out, err);
+		ret = rb_child_start(&r->child, argv, root, 0, err);
 	}
+out:
+	if (ret < 0)
+		rb_mixconfig_abort(r);
+	free(out);
+	free(elixir);
+	return ret;
+}
+
+int rb_mixconfig_finish(struct rb_mixconfig_run *r, const char *dst,
+			struct rb_error *err)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *made = path_join(r->tmp, "sys.config"), *text = NULL;
+	size_t len;
+	int status, ret = -1;
+
+	status = rb_child_wait(&r->child, &out, err);
 	if (status > 0)
 		run_failed(sb_str(&out), err);
+	else if (!status && read_file(made, &text, &len, err) == 0)
+		ret = write_file(dst, text, len, 0644, err);
 	sb_release(&out);
-	free(elixir);
-	return status ? -1 : 0;
+	free(text);
+	free(made);
+	rb_mixconfig_abort(r);
+	return ret;
+}
+
+void rb_mixconfig_abort(struct rb_mixconfig_run *r)
+{
+	rb_child_stop(&r->child);
+	if (r->tmp) {
+		remove_tree(r->tmp, NULL);
+		rb_cleanup_forget(r->tmp);
+		free(r->tmp);
+		r->tmp = NULL;
+	}
 }

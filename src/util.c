@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -594,50 +595,108 @@ char *which(const char *prog)
 	return found;
 }
 
-int run_capture(const char *const *argv, const char *cwd,
-		struct strbuf *output, struct rb_error *err)
+/* An unlinked file in $TMPDIR (or /tmp) for a child's output. */
+static int output_file(struct rb_error *err)
 {
-	int pfd[2], status;
-	pid_t pid;
-	char buf[4096];
-	ssize_t n;
+	const char *dir = getenv("TMPDIR");
+	char *tmpl;
+	int fd;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return rb_fail_errno(err, "cannot create pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return rb_fail_errno(err, "cannot fork");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	tmpl = xasprintf("%s/.relbuild-out-XXXXXX", dir);
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(tmpl);
+	else
+		rb_fail_errno(err, "cannot create a temporary file in '%s'", dir);
+	free(tmpl);
+	return fd;
+}
+
+int rb_child_start(struct rb_child *c, const char *const *argv,
+		   const char *cwd, int with_stdin, struct rb_error *err)
+{
+	int pin[2] = { -1, -1 };
+
+	c->pid = 0;
+	c->in = -1;
+	c->out = output_file(err);
+	if (c->out < 0)
+		return -1;
+	if (with_stdin && pipe2(pin, O_CLOEXEC) < 0) {
+		rb_fail_errno(err, "cannot create pipe");
+		goto fail;
 	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+	c->pid = fork();
+	if (c->pid < 0) {
+		rb_fail_errno(err, "cannot fork");
+		goto fail;
+	}
+	if (c->pid == 0) {
+		int in = with_stdin ? pin[0] : open("/dev/null", O_RDONLY);
 
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
+		if (in >= 0)
+			dup2(in, 0);
+		dup2(c->out, 1);
+		dup2(c->out, 2);
 		if (cwd && chdir(cwd) < 0)
 			_exit(126);
 		execvp(argv[0], (char *const *)argv);
 		dprintf(2, "cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	close(pfd[1]);
-	while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (output)
-			sb_add(output, buf, (size_t)n);
+	if (with_stdin) {
+		close(pin[0]);
+		c->in = pin[1];
 	}
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
+	return 0;
+fail:
+	if (pin[0] >= 0) {
+		close(pin[0]);
+		close(pin[1]);
+	}
+	close(c->out);
+	c->out = -1;
+	c->pid = 0;
+	return -1;
+}
+
+int rb_child_wait(struct rb_child *c, struct strbuf *output,
+		  struct rb_error *err)
+{
+	char buf[4096];
+	ssize_t n;
+	int status;
+
+	if (c->in >= 0)
+		close(c->in);
+	c->in = -1;
+	if (c->pid <= 0)
+		return 0;
+	while (waitpid(c->pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			c->pid = 0;
+			close(c->out);
+			c->out = -1;
 			return rb_fail_errno(err, "waitpid");
+		}
 	}
+	c->pid = 0;
+	if (output && lseek(c->out, 0, SEEK_SET) == 0) {
+		while ((n = read(c->out, buf, sizeof(buf))) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;
+			sb_add(output, buf, (size_t)n);
+		}
+	}
+	close(c->out);
+	c->out = -1;
 	if (WIFEXITED(status)) {
 		if (WEXITSTATUS(status) == 127 && output &&
 		    strstr(sb_str(output), "cannot run '"))
@@ -645,4 +704,21 @@ int run_capture(const char *const *argv, const char *cwd,
 		return WEXITSTATUS(status);
 	}
 	return 128 + WTERMSIG(status);
+}
+
+void rb_child_stop(struct rb_child *c)
+{
+	if (c->pid > 0)
+		kill(c->pid, SIGTERM);
+	rb_child_wait(c, NULL, NULL);
+}
+
+int run_capture(const char *const *argv, const char *cwd,
+		struct strbuf *output, struct rb_error *err)
+{
+	struct rb_child c;
+
+	if (rb_child_start(&c, argv, cwd, 0, err) < 0)
+		return -1;
+	return rb_child_wait(&c, output, err);
 }

@@ -127,4 +127,31 @@ char *which(const char *prog);
 int run_capture(const char *const *argv, const char *cwd,
 		struct strbuf *output, struct rb_error *err);
 
+/*
+ * A program running beside this one: started with rb_child_start(), its
+ * stdout and stderr going to an unlinked temporary file (it never
+ * blocks on a full pipe however long it waits to be reaped), its stdin
+ * a pipe (in) or /dev/null (in -1).
+ */
+struct rb_child {
+	pid_t pid; /* 0: not started */
+	int in;
+	int out;
+};
+
+/* Start argv in cwd (NULL: here); with_stdin gives it a pipe in c->in. */
+int rb_child_start(struct rb_child *c, const char *const *argv,
+		   const char *cwd, int with_stdin, struct rb_error *err);
+
+/*
+ * Close its stdin, wait for it to end and append its output to output
+ * (may be NULL).  Returns what run_capture() returns.  Nothing to wait
+ * for (never started, or waited for): 0.
+ */
+int rb_child_wait(struct rb_child *c, struct strbuf *output,
+		  struct rb_error *err);
+
+/* Stop it (SIGTERM) if it runs, and reap it. */
+void rb_child_stop(struct rb_child *c);
+
 #endif
