@@ -454,8 +454,6 @@ int cmd_build(int argc, char **argv)
 		print_sanitized(stdout, sb_str(&sb));
 		sb_release(&sb);
 	}
-	if (!plan->dev_mode && rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0)
-		goto fail;
 	if (o.verbose && !plan->dev_mode) {
 		struct strvec priv = STRVEC_INIT;
 
@@ -466,17 +464,19 @@ int cmd_build(int argc, char **argv)
 				   priv.v[i]);
 		strvec_clear(&priv);
 	}
-	/* Before the tarball, which carries the signature. */
-	if (key.pkey && rb_sign_manifest(&key, rel.root, rel.vsn, &err) < 0)
-		goto fail;
 	if (plan->tar) {
-		struct rb_pack pk = { plan->compression,
-				      o.jobs ? atoi(o.jobs) : 0 };
+		/* the manifest and its signature from the files as they are packed */
+		struct rb_pack pk = { plan->compression, o.jobs ? atoi(o.jobs) : 0,
+				      1, key.pkey ? &key : NULL };
 
 		if (rb_tarball_make(&tar, rel.root, rel.name, rel.vsn, &pk,
 				    epoch, &err) < 0)
 			goto fail;
 		tarball = rb_assembly_final_path(&rel, tar.path);
+	} else if (!plan->dev_mode) {
+		if (rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0 ||
+		    (key.pkey && rb_sign_manifest(&key, rel.root, rel.vsn, &err) < 0))
+			goto fail;
 	}
 	if (rb_assembly_commit(&rel, &err) < 0)
 		goto fail;

@@ -627,26 +627,59 @@ int rb_modes_parse(struct rb_manifest *m, const char *name,
 	return 0;
 }
 
-int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
-		      struct rb_error *err)
+int rb_manifest_listed(const char *vsn, const char *relpath)
 {
-	static const char zero[RB_SHA256_HEX];
-	struct rb_manifest found = RB_MANIFEST_INIT, m = RB_MANIFEST_INIT;
 	struct rb_exclude ex = { vsn, NULL, 0 };
-	struct rb_manifest_entry *modes_entry = NULL;
-	char *dir = NULL, *path = NULL, *text = NULL, *modes_rel = NULL;
-	int ret = -1;
+
+	return !rb_path_excluded(&ex, relpath);
+}
+
+/* root/releases/<vsn>, where the manifest goes; NULL when it cannot. */
+static char *manifest_dir(const char *root, const char *vsn,
+			  struct rb_error *err)
+{
+	char *dir;
 
 	if (!is_path_component(vsn)) {
 		rb_fail(err, "invalid release version '%s'", vsn);
-		goto out;
+		return NULL;
 	}
 	dir = xasprintf("%s/releases/%s", root, vsn);
 	if (!is_dir(dir)) {
 		rb_fail(err, "'%s' is not a directory", dir);
-		goto out;
+		free(dir);
+		return NULL;
 	}
-	if (hash_tree(&found, root, &ex, NULL, err) < 0)
+	return dir;
+}
+
+int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
+		      struct rb_error *err)
+{
+	struct rb_exclude ex = { vsn, NULL, 0 };
+	struct rb_manifest found = RB_MANIFEST_INIT;
+	char *dir = manifest_dir(root, vsn, err);
+	int ret = -1;
+
+	if (dir && hash_tree(&found, root, &ex, NULL, err) == 0)
+		ret = rb_manifest_write_found(root, vsn, &found, nr_files, err);
+	rb_manifest_release(&found);
+	free(dir);
+	return ret;
+}
+
+int rb_manifest_write_found(const char *root, const char *vsn,
+			    const struct rb_manifest *found, size_t *nr_files,
+			    struct rb_error *err)
+{
+	static const char zero[RB_SHA256_HEX];
+	struct rb_manifest m = RB_MANIFEST_INIT;
+	struct rb_manifest_entry *modes_entry = NULL;
+	char *dir = NULL, *path = NULL, *text = NULL, *modes_rel = NULL;
+	int ret = -1;
+
+	dir = manifest_dir(root, vsn, err);
+	if (!dir)
 		goto out;
 
 	/*
@@ -654,10 +687,10 @@ int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
 	 * earlier one is replaced); MODES holds the modes the tarball stores.
 	 */
 	modes_rel = xasprintf("releases/%s/MODES", vsn);
-	for (size_t i = 0; i < found.nr; i++)
-		if (strcmp(found.v[i].path, modes_rel))
-			rb_manifest_add(&m, found.v[i].path, found.v[i].hash)->mode =
-				(int)rb_normal_mode((mode_t)found.v[i].mode);
+	for (size_t i = 0; i < found->nr; i++)
+		if (strcmp(found->v[i].path, modes_rel))
+			rb_manifest_add(&m, found->v[i].path, found->v[i].hash)->mode =
+				(int)rb_normal_mode((mode_t)found->v[i].mode);
 	rb_manifest_add(&m, modes_rel, zero)->mode = 0644;
 	rb_manifest_sort(&m);
 	for (size_t i = 0; i < m.nr && !modes_entry; i++)
@@ -685,7 +718,6 @@ out:
 	free(path);
 	free(dir);
 	rb_manifest_release(&m);
-	rb_manifest_release(&found);
 	return ret;
 }
 

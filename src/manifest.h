@@ -193,6 +193,22 @@ int rb_modes_parse(struct rb_manifest *m, const char *name,
 int rb_manifest_write(const char *root, const char *vsn, size_t *nr_files,
 		      struct rb_error *err);
 
+/*
+ * rb_manifest_write() from files already hashed: found holds every
+ * regular file the manifest lists but MODES (rb_manifest_listed()),
+ * with its hash and its mode as it is on disk.
+ */
+int rb_manifest_write_found(const char *root, const char *vsn,
+			    const struct rb_manifest *found, size_t *nr_files,
+			    struct rb_error *err);
+
+/*
+ * Whether the manifest of version vsn lists relpath, a regular file
+ * of a tree rb_tree_list() gave with { vsn, NULL, 1 }: not signatures,
+ * not the manifest itself.
+ */
+int rb_manifest_listed(const char *vsn, const char *relpath);
+
 /* One problem found by a verification. */
 enum rb_problem_kind {
 	RB_PROBLEM_MISSING,   /* in SHA256SUMS, not found (or not a file) */

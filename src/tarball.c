@@ -124,7 +124,8 @@ fail:
 }
 
 static int add_file_data(struct archive *a, struct archive_entry *e,
-			 const char *full, const char *rel, struct rb_error *err)
+			 const char *full, const char *rel,
+			 struct rb_sha256 *hash, struct rb_error *err)
 {
 	char buf[65536];
 	struct stat st;
@@ -167,6 +168,8 @@ static int add_file_data(struct archive *a, struct archive_entry *e,
 				archive_error_string(a));
 			goto out;
 		}
+		if (hash && rb_sha256_update(hash, buf, (size_t)n, err) < 0)
+			goto out;
 		left -= n;
 	}
 	ret = 0;
@@ -175,9 +178,13 @@ out:
 	return ret;
 }
 
+/*
+ * One entry of the tree at root; a regular file's SHA-256 (of the bytes
+ * archived) added to found when it is not NULL.
+ */
 static int add_entry(struct archive *a, const char *root,
 		     const struct rb_tree_entry *te, long long epoch,
-		     struct rb_error *err)
+		     struct rb_manifest *found, struct rb_error *err)
 {
 	struct archive_entry *e = archive_entry_new();
 	char *full = path_join(root, te->path);
@@ -198,8 +205,20 @@ static int add_entry(struct archive *a, const char *root,
 		archive_entry_set_filetype(e, AE_IFLNK);
 		archive_entry_set_symlink(e, te->link);
 	} else if (S_ISREG(te->mode)) {
+		struct rb_sha256 h = { NULL };
+		char hex[RB_SHA256_HEX];
+
 		archive_entry_set_filetype(e, AE_IFREG);
-		ret = add_file_data(a, e, full, te->path, err);
+		if (found && rb_sha256_init(&h, err) < 0)
+			goto out;
+		ret = add_file_data(a, e, full, te->path, found ? &h : NULL, err);
+		if (!ret && found) {
+			ret = rb_sha256_final(&h, hex, err);
+			if (!ret)
+				rb_manifest_add(found, te->path, hex)->mode =
+					(int)(te->mode & 07777);
+		}
+		rb_sha256_release(&h);
 		goto out;
 	} else {
 		rb_fail(err, "'%s' is not a regular file, directory or symlink",
@@ -215,6 +234,71 @@ static int add_entry(struct archive *a, const char *root,
 out:
 	archive_entry_free(e);
 	free(full);
+	return ret;
+}
+
+/* releases/<vsn>/NAME, for the manifest files. */
+static int is_meta_of(const char *path, const char *vsn)
+{
+	size_t n = strlen(vsn);
+
+	return rb_is_meta_path(path) && !strncmp(path + strlen("releases/"), vsn, n) &&
+	       path[strlen("releases/") + n] == '/';
+}
+
+/*
+ * The tree's entries, hashing the files the manifest lists; then the
+ * manifest (and its signature) written from those hashes, and added
+ * last.  A stale manifest of vsn in the tree is replaced.
+ */
+static int add_with_manifest(struct archive *a, const char *root,
+			     const struct rb_tree *t, const char *vsn,
+			     const struct rb_key *key, long long epoch,
+			     struct rb_error *err)
+{
+	static const char *const meta[] = { "MODES", "SHA256SUMS", RB_SIG_NAME };
+	struct rb_manifest found = RB_MANIFEST_INIT;
+	int ret = -1;
+
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct rb_tree_entry *te = &t->v[i];
+
+		if (is_meta_of(te->path, vsn))
+			continue;
+		if (add_entry(a, root, te, epoch,
+			      S_ISREG(te->mode) && rb_manifest_listed(vsn, te->path)
+				      ? &found : NULL,
+			      err) < 0)
+			goto out;
+	}
+	if (rb_manifest_write_found(root, vsn, &found, NULL, err) < 0)
+		goto out;
+	if (key && rb_sign_manifest(key, root, vsn, err) < 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(meta) / sizeof(*meta); i++) {
+		struct rb_tree_entry te = { NULL, 0, NULL };
+		char *full;
+		struct stat st;
+		int r;
+
+		te.path = xasprintf("releases/%s/%s", vsn, meta[i]);
+		if (i == 2 && !key) { /* unsigned */
+			free(te.path);
+			continue;
+		}
+		full = path_join(root, te.path);
+		r = lstat(full, &st);
+		free(full);
+		te.mode = r < 0 ? 0 : st.st_mode;
+		r = r < 0 ? rb_fail_errno(err, "cannot stat '%s/%s'", root, te.path)
+			  : add_entry(a, root, &te, epoch, NULL, err);
+		free(te.path);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	rb_manifest_release(&found);
 	return ret;
 }
 
@@ -261,9 +345,15 @@ static int write_tree_tmp(const char *root, const char *dir,
 		goto out;
 	}
 	opened = 1;
-	for (size_t i = 0; i < t.nr; i++)
-		if (add_entry(a, root, &t.v[i], epoch, err) < 0)
+	if (pk->manifest && ex && ex->vsn) {
+		if (add_with_manifest(a, root, &t, ex->vsn, pk->key, epoch,
+				      err) < 0)
 			goto out;
+	} else {
+		for (size_t i = 0; i < t.nr; i++)
+			if (add_entry(a, root, &t.v[i], epoch, NULL, err) < 0)
+				goto out;
+	}
 	opened = 0;
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		rb_fail(err, "cannot write '%s': %s", name,

@@ -10,7 +10,8 @@
  * against the SHA256SUMS they carry.
  *
  * Same tree, same epoch, same compression: same bytes.  Entries are
- * built here, never read from disk metadata: sorted bytewise by path,
+ * built here, never read from disk metadata: sorted bytewise by path
+ * (the manifest files last when rb_pack.manifest made them),
  * relative to the release root (bin/, erts-*, lib/, releases/), pax
  * restricted format, mtime = epoch, uid/gid 0 without user or group
  * names, no atime/ctime/birthtime, xattrs, ACLs or file flags.  Modes:
@@ -31,13 +32,22 @@ int rb_source_date_epoch(long long *epoch, struct rb_error *err);
 /* ".tar.gz", ".tar.zst" or ".tar". */
 const char *rb_compression_ext(enum rb_compression c);
 
+struct rb_key;
+
 /*
  * How to pack: the compression, and for gzip the threads to compress on
- * (0: one per CPU).  The bytes do not depend on the threads.
+ * (0: one per CPU).  The bytes do not depend on the threads.  With
+ * manifest, rb_tarball_make() writes releases/<vsn>/MODES and
+ * SHA256SUMS itself (rb_manifest_write()), and the signature with key
+ * when it is not NULL (rb_sign_manifest()), from the files as it reads
+ * them for the tarball, and puts the three last in it: one read of
+ * each file, not two.
  */
 struct rb_pack {
 	enum rb_compression compression;
 	int threads;
+	int manifest;
+	const struct rb_key *key;
 };
 
 /*

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h> /* FICLONE */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -453,6 +455,36 @@ mode_t rb_normal_mode(mode_t mode)
 	return exec ? 0755 : 0644;
 }
 
+/*
+ * The bytes of in into out, both at offset 0, by the kernel where it
+ * can: a reflink (FICLONE: btrfs, XFS), else copy_file_range(2) (no
+ * pass through user space, server-side on NFS); 1 when neither applies
+ * here and nothing was copied, for the caller to read and write.
+ */
+static int kernel_copy(int in, int out, off_t size)
+{
+	off_t left = size;
+
+	if (!ioctl(out, FICLONE, in))
+		return 0;
+	while (left > 0) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && left == size &&
+		    (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+		     errno == EOPNOTSUPP || errno == EBADF))
+			return 1;
+		if (n < 0)
+			return -1;
+		if (n == 0) /* shorter than it was: the rest as it is now */
+			return left == size ? 1 : 0;
+		left -= n;
+	}
+	return 0;
+}
+
 int copy_file(const char *from, const char *to, struct rb_error *err)
 {
 	struct stat st;
@@ -473,6 +505,13 @@ int copy_file(const char *from, const char *to, struct rb_error *err)
 		rb_fail_errno(err, "cannot create '%s'", to);
 		goto out;
 	}
+	switch (S_ISREG(st.st_mode) ? kernel_copy(in, out, st.st_size) : 1) {
+	case 0:
+		goto copied;
+	case -1:
+		rb_fail_errno(err, "cannot copy '%s' to '%s'", from, to);
+		goto out;
+	}
 	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -485,6 +524,7 @@ int copy_file(const char *from, const char *to, struct rb_error *err)
 			goto out;
 		}
 	}
+copied:
 	if (fchmod(out, mode) < 0) {
 		rb_fail_errno(err, "cannot chmod '%s'", to);
 		goto out;

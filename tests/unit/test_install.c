@@ -58,7 +58,7 @@ static char *make_signed_tarball(const char *tmp, const char *vsn,
 	rb_tarball_init(&t);
 	if (rb_manifest_write(root, vsn, NULL, &err) < 0 ||
 	    (key && rb_sign_manifest(key, root, vsn, &err) < 0) ||
-	    rb_tarball_make(&t, root, "shop", vsn, &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err) < 0)
+	    rb_tarball_make(&t, root, "shop", vsn, &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, EPOCH, &err) < 0)
 		fail_msg("%s", err.msg);
 	ret = xstrdup(t.versioned);
 	rb_tarball_release(&t);

@@ -372,7 +372,7 @@ static void test_verify_signature(void **state)
 	assert_int_equal(rb_sign_manifest(&priv, f->root, "0.1.0", &err), 0);
 	rb_tarball_init(&t);
 	assert_int_equal(rb_tarball_make(&t, f->root, "shop", "0.1.0",
-					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err), 0);
+					 &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, EPOCH, &err), 0);
 	/* The tarball carries the signature. */
 	assert_int_equal(sh(f, "tar -tzf '%s' | grep -qx '%s'", t.path, SIG_PATH), 0);
 
@@ -498,7 +498,7 @@ static void test_commands(void **state)
 	assert_int_equal(rb_sign_manifest(&priv, f->root, "0.1.0", &err), 0);
 	rb_tarball_init(&t);
 	assert_int_equal(rb_tarball_make(&t, f->root, "shop", "0.1.0",
-					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err), 0);
+					 &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, EPOCH, &err), 0);
 
 	assert_int_equal(sh(f, "'%s' verify --pubkey k.pub.pem '%s' >'%s' 2>&1", bin,
 			    t.path, log), 0);

@@ -144,7 +144,7 @@ static void pack(const char *root, enum rb_compression c,
 	struct rb_error err;
 
 	if (rb_manifest_write(root, "0.1.0", NULL, &err) < 0 ||
-	    rb_tarball_make(t, root, "shop", "0.1.0", &(struct rb_pack){ c, 0 }, EPOCH, &err) < 0)
+	    rb_tarball_make(t, root, "shop", "0.1.0", &(struct rb_pack){ .compression = c }, EPOCH, &err) < 0)
 		fail_msg("%s", err.msg);
 }
 
@@ -481,7 +481,7 @@ static void test_verify_tampered(void **state)
 	assert_int_equal(unlink(p), 0);
 	free(p);
 	put(f->a, "lib/a/backdoor.beam", "evil", 0644, 0);
-	assert_int_equal(rb_archive_write_tree(f->a, tampered, &(struct rb_pack){ RB_COMPRESS_GZIP, 0 },
+	assert_int_equal(rb_archive_write_tree(f->a, tampered, &(struct rb_pack){ .compression = RB_COMPRESS_GZIP },
 					       EPOCH, &ex, NULL, &err), 0);
 
 	rb_verify_result_init(&res);
@@ -548,7 +548,7 @@ static void test_verify_modes(void **state)
 	assert_int_equal(rb_manifest_write(f->a, "0.1.0", NULL, &err), 0);
 	chmod_rel(f->a, "lib/shop-0.1.0/ebin/shop.beam", 0755);
 	chmod_rel(f->a, "bin/shop", 0644);
-	assert_int_equal(rb_archive_write_tree(f->a, tampered, &(struct rb_pack){ RB_COMPRESS_GZIP, 0 },
+	assert_int_equal(rb_archive_write_tree(f->a, tampered, &(struct rb_pack){ .compression = RB_COMPRESS_GZIP },
 					       EPOCH, &ex, NULL, &err), 0);
 	rb_verify_result_init(&res);
 	assert_int_equal(rb_verify_tarball(tampered, &res, &err), 0);
@@ -784,23 +784,23 @@ static void test_failed_write_leaves_nothing(void **state)
 	/* Sorted last, so the failure comes after most of the writing. */
 	assert_int_equal(mkfifo(fifo, 0644), 0);
 	assert_int_equal(rb_tarball_make(&t, f->a, "shop", "0.1.0",
-					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err), -1);
+					 &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, EPOCH, &err), -1);
 	assert_non_null(strstr(err.msg, "is not a regular file"));
 	assert_false(path_exists(t.path));
 	assert_false(path_exists(t.versioned));
 	assert_false(path_exists(t.sidecar));
 	assert_true(no_temp_files(dir));
 
-	assert_int_equal(rb_archive_write_tree(f->a, dest, &(struct rb_pack){ RB_COMPRESS_ZSTD, 0 }, EPOCH,
+	assert_int_equal(rb_archive_write_tree(f->a, dest, &(struct rb_pack){ .compression = RB_COMPRESS_ZSTD }, EPOCH,
 					       NULL, NULL, &err), -1);
 	assert_false(path_exists(dest));
 	assert_true(no_temp_files(f->out));
 
 	/* Bad names are refused before anything is written. */
 	assert_int_equal(rb_tarball_make(&t, f->a, "a/b", "0.1.0",
-					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err), -1);
+					 &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, EPOCH, &err), -1);
 	assert_int_equal(rb_tarball_make(&t, f->a, "shop", "9.9.9",
-					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH, &err), -1);
+					 &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, EPOCH, &err), -1);
 	rb_tarball_release(&t);
 	free(dest);
 	free(dir);
@@ -858,7 +858,7 @@ static void test_verify_command(void **state)
 	free(text);
 
 	put(f->a, "lib/a/y", "Y\n", 0644, 0);
-	assert_int_equal(rb_archive_write_tree(f->a, bad, &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, EPOCH,
+	assert_int_equal(rb_archive_write_tree(f->a, bad, &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, EPOCH,
 					       &ex, NULL, &err), 0);
 	cmd = xasprintf("'%s' verify '%s' 2>'%s'", bin, bad, log);
 	assert_int_equal(WEXITSTATUS(system(cmd)), 1);
@@ -990,6 +990,75 @@ static void test_verify_json(void **state)
 	free(tar);
 }
 
+/* The entries of a tarball, in order, one a line. */
+static char *entry_list(const char *tarball)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	assert_int_equal(archive_read_open_filename(a, tarball, 10240), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+		sb_addf(&sb, "%s\n", archive_entry_pathname(e));
+	archive_read_free(a);
+	return sb_detach(&sb);
+}
+
+/*
+ * rb_pack.manifest: the manifest written from the files as they are
+ * packed is the one rb_manifest_write() writes, it verifies, and its
+ * files come last.
+ */
+static void test_manifest_while_packing(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_pack pk = { .compression = RB_COMPRESS_GZIP, .manifest = 1 };
+	struct rb_verify_result res;
+	struct rb_tarball t;
+	struct rb_error err;
+	char *sums = path_join(f->a, "releases/0.1.0/SHA256SUMS");
+	char *modes = path_join(f->a, "releases/0.1.0/MODES");
+	char *want_sums, *want_modes, *got, *list, *tail;
+	size_t len;
+
+	rb_tarball_init(&t);
+	pack(f->a, RB_COMPRESS_GZIP, &t);
+	want_sums = test_slurp(sums, &len);
+	want_modes = test_slurp(modes, &len);
+	/* a stale manifest is replaced */
+	test_put(f->a, "releases/0.1.0/SHA256SUMS", "stale\n", 0644);
+	assert_int_equal(unlink(modes), 0);
+	if (rb_tarball_make(&t, f->a, "shop", "0.1.0", &pk, EPOCH, &err) < 0)
+		fail_msg("%s", err.msg);
+	got = test_slurp(sums, &len);
+	assert_string_equal(got, want_sums);
+	free(got);
+	got = test_slurp(modes, &len);
+	assert_string_equal(got, want_modes);
+	free(got);
+
+	rb_verify_result_init(&res);
+	assert_int_equal(rb_verify_tarball(t.path, &res, &err), 0);
+	assert_int_equal(res.nr_problems, 0);
+	assert_string_equal(res.manifest, "releases/0.1.0/SHA256SUMS");
+	rb_verify_result_release(&res);
+
+	list = entry_list(t.path);
+	tail = list + strlen(list);
+	for (int n = 0; n < 3 && tail > list; )
+		if (*--tail == '\n' && ++n == 3)
+			tail++;
+	assert_string_equal(tail, "releases/0.1.0/MODES\nreleases/0.1.0/SHA256SUMS\n");
+	free(list);
+	rb_tarball_release(&t);
+	free(want_sums);
+	free(want_modes);
+	free(sums);
+	free(modes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1010,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_source_date_epoch),
 		cmocka_unit_test_setup_teardown(test_verify_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_manifest_while_packing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -456,7 +456,7 @@ static struct rel_case *rel_case_new(struct fixture *f, const char *name,
 	lay_out(f, c->root, "0.1.0", f->app1, "0.1.0");
 	assert_int_equal(rb_manifest_write(c->root, "0.1.0", NULL, &c->err), 0);
 	assert_int_equal(rb_tarball_make(&tar, c->root, "rel", "0.1.0",
-					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, RB_DEFAULT_EPOCH,
+					 &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, RB_DEFAULT_EPOCH,
 					 &c->err), 0);
 	rb_tarball_release(&tar);
 	clean(c->root, "0.1.0");
@@ -730,7 +730,7 @@ static void test_release_tampered(void **state)
 	write_text(p, "{application,app,[{vsn,\"0.1.0\"}]}.\n");
 	free(p);
 	assert_int_equal(rb_tarball_make(&tar, root, "rel", "0.1.0",
-					 &(struct rb_pack){ RB_COMPRESS_GZIP, 0 }, RB_DEFAULT_EPOCH,
+					 &(struct rb_pack){ .compression = RB_COMPRESS_GZIP }, RB_DEFAULT_EPOCH,
 					 &err), 0);
 	assert_int_equal(upgrade(f, c, tar.path), -1);
 	want = xasprintf("'%s' does not match its SHA256SUMS (changed 'lib/app-0.1.0/ebin/app.app')",
