@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,10 +93,22 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf,
 	return (la_ssize_t)len;
 }
 
-/* gzip is compressed here (pgzip.c), the rest by libarchive. */
-static int set_format(struct archive *a, enum rb_compression c,
+/* The threads to compress on. */
+static int pack_threads(const struct rb_pack *pk)
+{
+	return pk->threads ? pk->threads : rb_pgz_default_threads();
+}
+
+/*
+ * gzip is compressed here (pgzip.c), the rest by libarchive; zstd in
+ * its multi-threaded mode even on one thread, whose output does not
+ * depend on the number of threads (unlike its single-threaded mode's).
+ */
+static int set_format(struct archive *a, const struct rb_pack *pk,
 		      struct rb_error *err)
 {
+	enum rb_compression c = pk->compression;
+	char threads[16];
 	int r = ARCHIVE_OK;
 
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
@@ -106,6 +119,10 @@ static int set_format(struct archive *a, enum rb_compression c,
 		break;
 	case RB_COMPRESS_ZSTD:
 		r = archive_write_add_filter_zstd(a);
+		snprintf(threads, sizeof(threads), "%d", pack_threads(pk));
+		if (r == ARCHIVE_OK)
+			r = archive_write_set_filter_option(a, "zstd", "threads",
+							    threads);
 		break;
 	case RB_COMPRESS_NONE:
 		r = archive_write_add_filter_none(a);
@@ -332,12 +349,10 @@ static int write_tree_tmp(const char *root, const char *dir,
 		rb_fail(err, "out of memory");
 		goto out;
 	}
-	if (set_format(a, pk->compression, err) < 0)
+	if (set_format(a, pk, err) < 0)
 		goto out;
 	if (pk->compression == RB_COMPRESS_GZIP &&
-	    rb_pgz_open(&s.gz, 6, pk->threads ? pk->threads
-					      : rb_pgz_default_threads(),
-			sink_file, &s, err) < 0)
+	    rb_pgz_open(&s.gz, 6, pack_threads(pk), sink_file, &s, err) < 0)
 		goto out;
 	if (archive_write_open(a, &s, NULL, sink_write, NULL) != ARCHIVE_OK) {
 		rb_fail(err, "cannot write '%s': %s", name,

@@ -1059,6 +1059,33 @@ static void test_manifest_while_packing(void **state)
 	free(modes);
 }
 
+/* gzip and zstd: the same bytes on one thread and on three. */
+static void test_threads_same_bytes(void **state)
+{
+	struct fixture *f = *state;
+	static const enum rb_compression cs[] = { RB_COMPRESS_GZIP, RB_COMPRESS_ZSTD };
+	struct rb_error err;
+
+	for (size_t i = 0; i < sizeof(cs) / sizeof(*cs); i++) {
+		struct rb_pack one = { .compression = cs[i], .threads = 1 };
+		struct rb_pack three = { .compression = cs[i], .threads = 3 };
+		char *a = path_join(f->out, "one"), *b = path_join(f->out, "three");
+		char *da, *db;
+		size_t la, lb;
+
+		assert_int_equal(rb_archive_write_tree(f->a, a, &one, EPOCH, NULL, NULL, &err), 0);
+		assert_int_equal(rb_archive_write_tree(f->a, b, &three, EPOCH, NULL, NULL, &err), 0);
+		da = test_slurp(a, &la);
+		db = test_slurp(b, &lb);
+		assert_int_equal(la, lb);
+		assert_memory_equal(da, db, la);
+		free(da);
+		free(db);
+		free(a);
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1080,6 +1107,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manifest_while_packing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads_same_bytes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
