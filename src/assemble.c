@@ -625,10 +625,8 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	for (size_t i = 0; i < apps->nr; i++)
 		if (copy_app(plan, &apps->v[i], lib, err) < 0)
 			goto out;
-	if (plan->include_erts && copy_erts(rt, out->root, err) < 0)
-		goto out;
 
-	/* releases/<vsn>/ */
+	/* releases/<vsn>/: what the boot scripts are made from, first */
 	text = rel_text(plan->release, plan->version, rt->erts_vsn, apps, 0);
 	path = xasprintf("%s.rel", plan->release);
 	if (write_text(out->rel_dir, path, text, 0644, err) < 0)
@@ -638,6 +636,26 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	if (write_text(out->rel_dir, "start_clean.rel", text, 0644, err) < 0)
 		goto out;
 	free(path);
+	path = NULL;
+
+	/* the boot scripts and the control script's helper, made meanwhile */
+	ctl_dir = path_join(out->rel_dir, "ctl");
+	if (mkdir_p(ctl_dir, err) < 0)
+		goto out;
+	{
+		struct rb_boot_job job = {
+			.rel_dir = out->rel_dir,
+			.rel_name = plan->release,
+			.lib_dir = lib,
+			.ctl_dir = ctl_dir,
+		};
+
+		if (rb_boot_send(&out->boot, &job, err) < 0)
+			goto out;
+	}
+
+	if (plan->include_erts && copy_erts(rt, out->root, err) < 0)
+		goto out;
 	path = path_join(out->rel_dir, "vm.args");
 	if (copy_config_file(proj, plan->vm_args, path, default_vm_args, err) < 0)
 		goto out;
@@ -671,23 +689,6 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	path = path_join(out->rel_dir, "commands");
 	if (copy_named(proj, plan->commands, plan->nr_commands, path, 0, err) < 0)
 		goto out;
-
-	/* the control script's helper, compiled with the boot scripts */
-	ctl_dir = path_join(out->rel_dir, "ctl");
-	if (mkdir_p(ctl_dir, err) < 0)
-		goto out;
-	{
-		struct rb_boot_job job = {
-			.rel_dir = out->rel_dir,
-			.rel_name = plan->release,
-			.lib_dir = lib,
-			.ctl_dir = ctl_dir,
-		};
-
-		out->boot_started = 0;
-		if (rb_boot_finish(&out->boot, &job, err) < 0)
-			goto out;
-	}
 
 	/* releases/ */
 	free(text);
@@ -725,6 +726,10 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 			goto out;
 	}
 
+	/* overlays may replace what systools reads: it is done first */
+	out->boot_started = 0;
+	if (rb_boot_wait(&out->boot, err) < 0)
+		goto out;
 	{
 		const char *vars[] = {
 			"RELEASE_NAME", plan->release,

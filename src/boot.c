@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "manifest.h"
 #include "templates.h"
 #include "util.h"
 
@@ -95,10 +96,33 @@ static int write_all_nosigpipe(int fd, const void *buf, size_t len)
 	return r;
 }
 
+/*
+ * Where compiled helpers are kept between builds: <XDG_CACHE_HOME or
+ * ~/.cache>/relbuild (0700), made if need be; "" when there is none.
+ */
+static char *cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *dir;
+
+	if (xdg && xdg[0] == '/')
+		dir = path_join(xdg, "relbuild");
+	else if (home && home[0] == '/')
+		dir = xasprintf("%s/.cache/relbuild", home);
+	else
+		return xstrdup("");
+	if (mkdir_p(dir, NULL) < 0 || chmod(dir, 0700) < 0 || access(dir, W_OK) < 0) {
+		free(dir);
+		return xstrdup("");
+	}
+	return dir;
+}
+
 int rb_boot_start(struct rb_boot_vm *vm, const char *erl, struct rb_error *err)
 {
 	const struct rb_template *tpl = rb_template_find("relbuild_ctl.erl");
-	char *src = NULL;
+	char *src = NULL, *cache = cache_dir();
+	char key[RB_SHA256_HEX];
 	int ret = -1;
 
 	memset(vm, 0, sizeof(*vm));
@@ -107,19 +131,22 @@ int rb_boot_start(struct rb_boot_vm *vm, const char *erl, struct rb_error *err)
 	if (!vm->tmp)
 		return -1;
 	src = path_join(vm->tmp, "relbuild_ctl.erl");
-	if (write_file(src, tpl->data, tpl->len, 0644, err) < 0)
+	if (write_file(src, tpl->data, tpl->len, 0644, err) < 0 ||
+	    rb_sha256_buf(tpl->data, tpl->len, key, err) < 0)
 		goto out;
+	key[16] = '\0';
 	{
 		const char *argv[] = {
 			erl, "-noshell", "-boot", "start_clean",
 			"-eval", rb_template_find("make_boot.eval")->data,
-			"-extra", src, NULL,
+			"-extra", src, cache, key, NULL,
 		};
 
 		ret = rb_child_start(&vm->child, argv, NULL, 1, err);
 	}
 out:
 	free(src);
+	free(cache);
 	if (ret < 0)
 		rb_boot_abort(vm);
 	return ret;
@@ -133,24 +160,33 @@ static void add_hex_line(struct strbuf *sb, const char *path)
 	sb_addc(sb, '\n');
 }
 
-int rb_boot_finish(struct rb_boot_vm *vm, const struct rb_boot_job *job,
-		   struct rb_error *err)
+int rb_boot_send(struct rb_boot_vm *vm, const struct rb_boot_job *job,
+		 struct rb_error *err)
 {
-	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
-	int status, ret = -1;
+	struct strbuf in = STRBUF_INIT;
 
+	(void)err;
 	add_hex_line(&in, job->rel_dir);
 	add_hex_line(&in, job->rel_name);
 	add_hex_line(&in, job->lib_dir);
 	add_hex_line(&in, job->ctl_dir);
 	/* a VM that died already is reported by its status, not EPIPE */
 	(void)write_all_nosigpipe(vm->child.in, in.buf, in.len);
+	sb_release(&in);
+	vm->job = *job;
+	return 0;
+}
+
+int rb_boot_wait(struct rb_boot_vm *vm, struct rb_error *err)
+{
+	struct strbuf out = STRBUF_INIT;
+	int status, ret = -1;
+
 	status = rb_child_wait(&vm->child, &out, err);
 	if (status > 0)
 		erl_failed(&out, "make the boot script", err);
 	else if (!status)
-		ret = fix_modes(job, err);
-	sb_release(&in);
+		ret = fix_modes(&vm->job, err);
 	sb_release(&out);
 	rb_boot_abort(vm);
 	return ret;

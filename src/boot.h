@@ -10,8 +10,11 @@
  * they are exactly what systools makes for the .rel: relbuild runs erl
  * once per build, twice with --upgrade.  The VM for the boot scripts is
  * started as soon as the build knows its runtime (rb_boot_start()): it
- * boots and compiles the control script's helper while the release is
- * checked and copied, then gets its job (rb_boot_finish()).
+ * boots and compiles the control script's helper (or takes it from the
+ * cache, $XDG_CACHE_HOME/relbuild, where the same source compiled by
+ * the same compiler went before) while the release is checked and
+ * copied, gets its job once lib/ and the .rel files are there
+ * (rb_boot_send()), and does it while the rest is copied.
  */
 struct rb_boot_job {
 	const char *rel_dir;  /* releases/<vsn>: holds <name>.rel, start_clean.rel */
@@ -24,20 +27,27 @@ struct rb_boot_job {
 struct rb_boot_vm {
 	struct rb_child child;
 	char *tmp; /* a directory holding the helper's source */
+	struct rb_boot_job job; /* once sent: borrowed strings */
 };
 
 /* Start erl on the helper's source, to wait for a job. */
 int rb_boot_start(struct rb_boot_vm *vm, const char *erl, struct rb_error *err);
 
 /*
- * Give the VM its job and wait for it: start.{script,boot} from
- * <name>.rel and start_clean.{script,boot} from start_clean.rel, with
- * every path under lib_dir written as $RELEASE_LIB, and
- * relbuild_ctl.beam (all 0644).  systools' or the compiler's own
- * message is the error on failure.  vm is done with either way.
+ * Give the VM its job: start.{script,boot} from <name>.rel and
+ * start_clean.{script,boot} from start_clean.rel, with every path under
+ * lib_dir written as $RELEASE_LIB, and relbuild_ctl.beam.  The job's
+ * strings must live until rb_boot_wait().
  */
-int rb_boot_finish(struct rb_boot_vm *vm, const struct rb_boot_job *job,
-		   struct rb_error *err);
+int rb_boot_send(struct rb_boot_vm *vm, const struct rb_boot_job *job,
+		 struct rb_error *err);
+
+/*
+ * Wait for the job to be done, and make what it wrote 0644.  systools'
+ * or the compiler's own message is the error on failure.  vm is done
+ * with either way.
+ */
+int rb_boot_wait(struct rb_boot_vm *vm, struct rb_error *err);
 
 /* A VM never given a job: stopped and cleaned up.  Idempotent. */
 void rb_boot_abort(struct rb_boot_vm *vm);

@@ -3,7 +3,9 @@
 # mtimes and a different umask (022, 002: both let others read; under
 # 077 every file is private and ships 0600, see README), and gzip
 # compressed on one thread and on two, gives byte-identical tarballs,
-# which gzip and tar read.
+# which gzip and tar read.  The first build compiles the control script's
+# helper and keeps it in the cache ($HOME/.cache/relbuild), the second
+# takes it from there: the same bytes either way.
 . "$(dirname "$0")/lib.sh"
 
 export SHOP_COOKIE=reproducible-cookie COUNTER_COOKIE=reproducible-cookie
@@ -17,9 +19,12 @@ build_copy() {  # build_copy EXAMPLE KIND DIR UMASK MTIME JOBS
 }
 
 for spec in counter:rebar3 shop:mix; do
+	rm -rf "$HOME/.cache/relbuild"
 	ex=${spec%%:*}
 	kind=${spec#*:}
 	a=$(build_copy "$ex" "$kind" "$T/$ex-a" 022 "2001-02-03 04:05:06" 1) || exit 1
+	ls "$HOME/.cache/relbuild"/relbuild_ctl-*.beam >/dev/null 2>&1 ||
+		fail "$ex: the first build left no compiled helper in $HOME/.cache/relbuild"
 	b=$(build_copy "$ex" "$kind" "$T/$ex-b" 002 "2019-12-31 23:59:59" 2) || exit 1
 	[ -n "$a" ] || fail "$ex: no tarball hash"
 	assert_eq "$b" "$a" "$ex: tarball sha256 of the second copy (2 threads against 1)"
