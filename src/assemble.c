@@ -381,8 +381,8 @@ static int write_text(const char *dir, const char *name, const char *text,
 
 static const char default_vm_args[] =
 	"## Flags for the VM: https://www.erlang.org/doc/man/erl.html\n"
-	"## -name/-sname and -setcookie come from RELEASE_NODE, RELEASE_DISTRIBUTION\n"
-	"## and RELEASE_COOKIE: do not set them here.\n"
+	"## -name/-sname come from RELEASE_NODE and RELEASE_DISTRIBUTION, the cookie\n"
+	"## from RELEASE_COOKIE (never on the command line): do not set them here.\n"
 	"\n"
 	"## More ports and sockets\n"
 	"##+Q 65536\n";

@@ -349,7 +349,11 @@ int rb_check_vm_args(const char *text, size_t len, const char *show,
 						line);
 			if (!placeholder_len(v, e))
 				strvec_pushf(warnings,
-					     "%s:%zu: -setcookie with the cookie in plain text: it ships in the tarball and shows in ps on every server; use ${RELEASE_COOKIE} here, the config's 'cookie:' key, or the server's releases/COOKIE",
+					     "%s:%zu: -setcookie with the cookie in plain text: it ships in the tarball and shows in ps on every server; leave the line out and use the config's 'cookie:' key or the server's releases/COOKIE",
+					     show, line);
+			else
+				strvec_pushf(warnings,
+					     "%s:%zu: -setcookie puts the cookie on the VM's command line, which ps shows; leave the line out: bin/<name> gives the node RELEASE_COOKIE through a file only its user may read",
 					     show, line);
 		}
 	}

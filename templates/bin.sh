@@ -33,11 +33,25 @@ while [ -L "$self" ]; do
 	link=$(readlink "$self") || break
 	case "$link" in
 	/*) self=$link ;;
-	*) self=$(dirname -- "$self")/$link ;;
+	*)
+		case "$self" in
+		*/*) self=${self%/*}/$link ;;
+		*) self=./$link ;;
+		esac
+		;;
 	esac
 done
-RELEASE_ROOT=$(CDPATH= cd -P -- "$(dirname -- "$self")/.." && pwd -P) ||
-	fail "cannot find the release root of $0"
+# Without a process (no dirname, no subshell): every process costs, and
+# ping and rpc should take a few milliseconds beside the node's answer.
+# The shell goes back to the directory it was started in.
+case "$self" in
+*/*) self=${self%/*} ;;
+*) self=. ;;
+esac
+here=${PWD:-}
+CDPATH= cd -P -- "$self/.." 2>/dev/null || fail "cannot find the release root of $0"
+RELEASE_ROOT=$PWD
+[ -z "$here" ] || cd -- "$here" 2>/dev/null || :
 
 [ -r "$RELEASE_ROOT/releases/start_erl.data" ] ||
 	fail "missing $RELEASE_ROOT/releases/start_erl.data"
@@ -154,8 +168,13 @@ cookie_file() {
 # need_cookie: RELEASE_COOKIE set (and exported), or fail saying why.
 need_cookie() {
 	[ -n "$RELEASE_COOKIE" ] && return 0
-	cookie=$(cookie_file) || exit 1
-	RELEASE_COOKIE=$(cat "$cookie") || fail "cannot read the cookie $cookie"
+	for cookie in "$RELEASE_ROOT/releases/COOKIE" "$COOKIE_HOME/COOKIE" "$RELEASE_TMP/COOKIE"; do
+		[ -f "$cookie" ] && break
+	done
+	[ -f "$cookie" ] || cookie=$(cookie_file) || exit 1
+	[ -r "$cookie" ] || fail "cannot read the cookie $cookie"
+	# its one line (the file may end without a newline)
+	IFS= read -r RELEASE_COOKIE <"$cookie"
 	[ -n "$RELEASE_COOKIE" ] || fail "the cookie file $cookie is empty"
 }
 
@@ -198,10 +217,386 @@ dist_flag() {
 	esac
 }
 
-# render_config FILE DEST COMMENT: copy FILE to DEST with every ${VAR} and
-# ${VAR:-default} replaced from the environment (the default also when VAR
-# is empty), except on lines that start with the COMMENT character; an
-# unset VAR without a default is an error naming it (FILE:LINE).
+# The cookie never goes on a command line (ps shows every process's) nor
+# into a file others may read.  The node and erl_call read it from a
+# private home instead: RELEASE_TMP/home, 0700, whose .erlang.cookie
+# (0400) holds RELEASE_COOKIE.  erlexec passes its HOME to the VM as
+# -home, where auth reads .erlang.cookie, and "-env HOME" gives the
+# applications the real HOME back.  The helper nodes (ctl) read
+# RELEASE_COOKIE from their environment, which only the user may read.
+ERL_HOME=""
+
+# erl_home [make]: set ERL_HOME, the private home holding the cookie,
+# made or brought up to date.  The cookie file is written under a
+# temporary name and renamed into place: a command never reads half of
+# one.  Without "make", only inside an existing RELEASE_TMP (ping, rpc
+# and the like leave a root that was never started as it is).  False
+# when it cannot be had.
+erl_home() {
+	[ -z "$ERL_HOME" ] || return 0
+	if [ "${1:-}" = make ]; then
+		mkdir -p "$RELEASE_TMP" 2>/dev/null || return 1
+	elif [ ! -d "$RELEASE_TMP" ]; then
+		return 1
+	fi
+	eh="$RELEASE_TMP/home"
+	[ -d "$eh" ] || mkdir -m 700 "$eh" 2>/dev/null || [ -d "$eh" ] || return 1
+	c=""
+	IFS= read -r c 2>/dev/null <"$eh/.erlang.cookie"
+	if [ "$c" != "$RELEASE_COOKIE" ]; then
+		t="$eh/.erlang.cookie.$$"
+		rm -f "$t"
+		if ! (umask 0277 && set -C && printf '%s\n' "$RELEASE_COOKIE" >"$t") 2>/dev/null ||
+			! mv -f "$t" "$eh/.erlang.cookie" 2>/dev/null; then
+			rm -f "$t"
+			return 1
+		fi
+	fi
+	ERL_HOME=$eh
+}
+
+# vm_home: ERL_HOME for a VM that takes part in distribution (start,
+# console, remote…), or fail saying why.  OTP's other readers of the
+# -home directory (.erlang, .hosts.erlang, .erlang.crypt) find the real
+# HOME's through links.
+vm_home() {
+	case "$RELEASE_COOKIE" in
+	*[!\ -~]*) fail "the cookie holds characters other than printable ASCII, which Erlang's cookie file cannot hold" ;;
+	esac
+	erl_home make ||
+		fail "cannot make $RELEASE_TMP/home for the cookie (set RELEASE_TMP to a writable directory)"
+	if [ -n "${HOME:-}" ] && [ ! -L "$ERL_HOME/.erlang" ]; then
+		ln -s "$HOME/.erlang" "$HOME/.hosts.erlang" "$HOME/.erlang.crypt" "$ERL_HOME/" 2>/dev/null
+	fi
+	return 0
+}
+
+# use_erl_call: true when the commands that talk to the running node
+# (ping, pid, rpc, stop, versions, the hot upgrades…) may do it with
+# erl_call, OTP's C client, instead of booting a helper node: there is
+# one (the bundled runtime's, else the one beside the erl on PATH), no
+# remote.vm.args asks for VM flags that erl_call could not follow (TLS
+# distribution, another epmd…), and the private home for the cookie is
+# there.  Sets ERL_CALL; decided once per command.
+ERL_CALL=""
+ERL_CALL_OK=""
+use_erl_call() {
+	if [ -z "$ERL_CALL_OK" ]; then
+		ERL_CALL_OK=1
+		find_erl_call && ERL_CALL_OK=0
+	fi
+	[ "$ERL_CALL_OK" = 0 ] && erl_home
+}
+
+find_erl_call() {
+	[ -z "${RELEASE_REMOTE_VM_ARGS:-}" ] && [ ! -f "$REL_VSN_DIR/remote.vm.args" ] || return 1
+	# -R, -fetch_stdout and -no_result_term: erl_call of OTP 23 (erts 11)
+	case "$ERTS_VSN" in
+	[0-9].* | 10.*) return 1 ;;
+	esac
+	if [ -d "$ERTS_DIR" ]; then
+		ERL_CALL="$ERTS_DIR/bin/erl_call"
+	else
+		e=$(command -v erl 2>/dev/null) || return 1
+		case "$e" in
+		/*) ;;
+		*) return 1 ;;
+		esac
+		while [ -L "$e" ]; do
+			l=$(readlink "$e") || break
+			case "$l" in
+			/*) e=$l ;;
+			*) e=${e%/*}/$l ;;
+			esac
+		done
+		otp=${e%/*}
+		otp=${otp%/*}
+		for ERL_CALL in "${e%/*}/erl_call" "$otp"/erts-*/bin/erl_call \
+			"$otp"/lib/erl_interface-*/bin/erl_call; do
+			[ -x "$ERL_CALL" ] && break
+		done
+	fi
+	[ -x "$ERL_CALL" ]
+}
+
+# ecall ARGS…: erl_call to RELEASE_NODE, as a hidden node with a name
+# the node gives it (-R: commands may run side by side), with the cookie
+# of ERL_HOME.
+ecall() {
+	HOME=$ERL_HOME "$ERL_CALL" -R "-$RELEASE_DISTRIBUTION" "$RELEASE_NODE" "$@"
+}
+
+# erl_str TEXT: ESTR, TEXT as an Erlang string literal (its bytes; \ and
+# " escaped).
+erl_str() {
+	es=$1
+	ESTR=""
+	while :; do
+		case "$es" in
+		*[\\\"]*)
+			ep=${es%%[\\\"]*}
+			es=${es#"$ep"}
+			ESTR="$ESTR$ep\\${es%"${es#?}"}"
+			es=${es#?}
+			;;
+		*)
+			ESTR="\"$ESTR$es\""
+			return 0
+			;;
+		esac
+	done
+}
+
+# erl_list TEXT…: ELIST, the TEXTs as an Erlang list of strings.
+erl_list() {
+	ELIST=""
+	for a in "$@"; do
+		erl_str "$a"
+		ELIST="$ELIST${ELIST:+,}$ESTR"
+	done
+	ELIST="[$ELIST]"
+}
+
+# node_program CMD ARGS…: CMD with, on its stdin, the Erlang program the
+# commands that talk to the running node have it evaluate (erl_eval, on
+# the node: nothing is loaded there), with Op, Args, Lang, Name from
+# NODE_OP and NODE_ARGS (an Erlang list).  Op rpc: EXPR or MOD FUN ARGS,
+# as rpc; Op release_handler: [NODE, STEP, STEPS…], the steps of a hot
+# upgrade in order, stopping at the first that fails (status 1, or 2 for
+# make_permanent).  It prints SOH "relbuild" STX first (it runs), then
+# what it has to print, then SOH SOH STATUS SOH and its error text:
+# node_call reads them.  No dollar sign, backquote or backslash in the
+# program: the shell would take them.
+node_program() {
+	"$@" <<NODE_PROGRAM
+Op = $NODE_OP, Lang = $RELEASE_LANG, Args = $NODE_ARGS, Name = "$RELEASE_NAME",
+io:format("~ts", [[1, "relbuild", 2]]),
+Out = fun(F, A) -> io:format(F, A) end,
+Str = fun(B) ->
+	case unicode:characters_to_list(list_to_binary(B)) of
+		L when is_list(L) -> L;
+		_ -> B
+	end
+end,
+FE = fun
+	FE(elixir, C, R, S) ->
+		try 'Elixir.Exception':format(C, R, S) catch _:_ -> FE(erlang, C, R, S) end;
+	FE(erlang, error, {syntax, T}, _) -> io_lib:format("syntax error: ~ts", [T]);
+	FE(erlang, C, R, S) -> io_lib:format("~tp: ~tp~n~tp", [C, R, S])
+end,
+% what the node is asked to run runs as the helper node's rpc:call ran
+% it: the same process set-up, results, errors and stack traces
+Call = fun(M, F, A) -> rpc:call(node(), M, F, A, infinity) end,
+Show = fun
+	(L, {badrpc, {'EXIT', {R, S}}}) -> {1, FE(L, error, R, S)};
+	(_, {badrpc, R}) -> {1, io_lib:format("rpc failed: ~tp", [R])};
+	(elixir, V) ->
+		case Call('Elixir.Kernel', inspect, [V]) of
+			B when is_binary(B) -> Out("~ts~n", [B]);
+			_ -> Out("~tp~n", [V])
+		end,
+		{0, []};
+	(erlang, V) -> Out("~tp~n", [V]), {0, []}
+end,
+ParseArg = fun(T) ->
+	case erl_scan:string(T ++ ".") of
+		{ok, Ts, _} ->
+			case erl_parse:parse_term(Ts) of
+				{ok, Term} -> Term;
+				_ -> unicode:characters_to_binary(T)
+			end;
+		_ -> unicode:characters_to_binary(T)
+	end
+end,
+ParseErl = fun(E) ->
+	case erl_scan:string(string:trim(E, trailing, [32, 9, 10, 46]) ++ ".") of
+		{ok, Ts, _} ->
+			case erl_parse:parse_exprs(Ts) of
+				{ok, Es} -> {ok, Es};
+				{error, {_, M, D}} -> {error, M:format_error(D)}
+			end;
+		{error, {_, M, D}, _} -> {error, M:format_error(D)}
+	end
+end,
+Crash = fun
+	({'EXIT', {R, [{M, F, A, Loc} | _]}}) when is_list(Loc) ->
+		Ar = if is_list(A) -> length(A); true -> A end,
+		Where = case {proplists:get_value(file, Loc), proplists:get_value(line, Loc)} of
+			{File, Line} when File =/= undefined, Line =/= undefined ->
+				io_lib:format(" (~ts:~w)", [File, Line]);
+			_ -> ""
+		end,
+		io_lib:format("crashed: ~10000tP in ~tw:~tw/~w~ts", [R, 20, M, F, Ar, Where]);
+	(R) -> io_lib:format("~10000tP", [R, 20])
+end,
+Reason = fun
+	(_, {no_matching_relup, V, Cur}) ->
+		io_lib:format("no_matching_relup: no relup leads from ~ts (running) to ~ts: "
+			"releases/~ts/relup has no upgrade from ~ts and releases/~ts/relup "
+			"no downgrade to ~ts", [Cur, V, V, Cur, Cur, V]);
+	(To, {enoent, File}) ->
+		case filename:basename(File) of
+			"relup" ->
+				Cur = filename:basename(filename:dirname(File)),
+				io_lib:format("no_matching_relup: no relup leads from ~ts (running) "
+					"to ~ts: releases/~ts/relup has no upgrade from ~ts, "
+					"and there is no ~ts for a downgrade", [Cur, To, To, Cur, File]);
+			_ -> io_lib:format("enoent: no such file ~ts", [File])
+		end;
+	(_, {code_change_failed, Pid, M, V, R}) ->
+		io_lib:format("code_change_failed: ~tw:code_change(~10000tP, State, Extra) in "
+			"process ~tw failed: ~ts", [M, V, 10, Pid, Crash(R)]);
+	(_, {'EXIT', _} = X) -> io_lib:format("'EXIT': ~ts", [Crash(X)]);
+	(_, {already_installed, V}) -> io_lib:format("already_installed: ~ts is the current release", [V]);
+	(_, {no_such_release, V}) -> io_lib:format("no_such_release: release_handler does not know ~ts", [V]);
+	(_, {existing_release, V}) -> io_lib:format("existing_release: release_handler knows ~ts already", [V]);
+	(_, {bad_status, St}) -> io_lib:format("bad_status: the release is ~ts", [St]);
+	(_, {no_such_file, File}) -> io_lib:format("no_such_file: ~tp", [File]);
+	(_, {no_such_directory, D}) -> io_lib:format("no_such_directory: ~tp", [D]);
+	(_, {bad_relup_file, File}) -> io_lib:format("bad_relup_file: ~tp", [File]);
+	(_, {old_processes, M}) -> io_lib:format("old_processes: processes still run old code of ~tw", [M]);
+	(_, R) -> io_lib:format("~10000tP", [R, 40])
+end,
+RH = fun(F, A) ->
+	case Call(release_handler, F, A) of
+		{badrpc, R} -> {error, io_lib:format("rpc failed: ~tp", [R])};
+		Res -> {ok, Res}
+	end
+end,
+Step = fun
+	(_, _, _, {ok, ok}) -> ok;
+	(_, _, _, {ok, {ok, _}}) -> ok;
+	(_, _, _, {ok, {ok, _, _}}) -> ok;
+	(S, To, F, {ok, {error, R}}) -> {1, io_lib:format("~ts: release_handler:~ts: ~ts", [S, F, Reason(To, R)])};
+	(S, _, F, {ok, X}) -> {1, io_lib:format("~ts: release_handler:~ts returned ~tp", [S, F, X])};
+	(S, _, F, {error, T}) -> {1, io_lib:format("~ts: release_handler:~ts: ~ts", [S, F, T])}
+end,
+LibDirs = fun(RelFile, Root) ->
+	{ok, [{release, _, _, Apps}]} = file:consult(RelFile),
+	Lib = filename:join(Root, "lib"),
+	[{element(1, A), element(2, A), Lib} || A <- Apps,
+		filelib:is_dir(filename:join(Lib, lists:concat([element(1, A), "-", element(2, A)])))]
+end,
+Run = fun
+	(rpc, [E]) when Lang =:= elixir ->
+		case Call('Elixir.Code', eval_string, [list_to_binary(E)]) of
+			{badrpc, _} = Bad -> Show(elixir, Bad);
+			{V, _} -> Show(elixir, V);
+			X -> {1, FE(erlang, error, {case_clause, X}, [])}
+		end;
+	(rpc, [E]) ->
+		case ParseErl(Str(E)) of
+			{error, T} -> {1, FE(erlang, error, {syntax, T}, [])};
+			{ok, Es} ->
+				case Call(erl_eval, exprs, [Es, []]) of
+					{value, V, _} -> Show(erlang, V);
+					X -> Show(erlang, X)
+				end
+		end;
+	(rpc, [M, F | As]) ->
+		Show(Lang, Call(list_to_atom(Str(M)), list_to_atom(Str(F)), [ParseArg(Str(A)) || A <- As]));
+	(release_handler, [Node, S | Todo]) ->
+		case whereis(release_handler) of
+			undefined ->
+				{1, io_lib:format("~ts: release_handler is not running on ~ts (hot upgrades "
+					"need sasl among the release's applications)", [S, Node])};
+			_ ->
+				lists:foldl(fun
+					(_, {St, _} = Done) when St =/= 0 -> Done;
+					({which}, _) ->
+						case RH(which_releases, []) of
+							{ok, Rels} ->
+								[Out("~ts ~ts~n", [V, St]) || {_, V, _, St} <- Rels],
+								{0, []};
+							{error, T} -> {1, io_lib:format("versions: ~ts", [T])}
+						end;
+					({unpacked, RelFile, Root, V, Tarball}, _) ->
+						case Step(S, V, "set_unpacked", RH(set_unpacked, [RelFile, LibDirs(RelFile, Root)])) of
+							ok -> Out("~ts: unpacked ~ts from ~ts~n", [Name, V, Tarball]), {0, []};
+							Fail -> Fail
+						end;
+					({check, V}, _) ->
+						case Step(S, V, "check_install_release", RH(check_install_release, [V])) of
+							ok -> {0, []};
+							Fail -> Fail
+						end;
+					({install, V}, _) ->
+						case RH(install_release, [V]) of
+							{ok, {ok, _, _}} -> {0, []};
+							{ok, {continue_after_restart, _, _}} ->
+								{0, io_lib:format("~ts: release_handler: ~ts needs a new emulator: "
+									"the node restarts to finish the upgrade", [S, V])};
+							{ok, {error, {'EXIT', _} = R}} ->
+								{1, io_lib:format("~ts: release_handler:install_release: ~ts~n~ts: "
+									"release_handler restarts the node from its permanent release",
+									[S, Reason(V, R), S])};
+							{ok, {error, {code_change_failed, _, _, _, _} = R}} ->
+								{1, io_lib:format("~ts: release_handler:install_release: ~ts~n~ts: "
+									"release_handler restarts the node from its permanent release",
+									[S, Reason(V, R), S])};
+							X ->
+								case Step(S, V, "install_release", X) of
+									ok -> {0, []};
+									Fail -> Fail
+								end
+						end;
+					({permanent, V}, {_, Notice}) ->
+						case Step(S, V, "make_permanent", RH(make_permanent, [V])) of
+							ok -> {0, Notice};
+							{_, T} -> {2, [Notice, T]}
+						end
+				end, {0, []}, Todo)
+		end
+end,
+{Status, Err} = try Run(Op, Args) catch C:R:S -> {1, FE(erlang, C, R, S)} end,
+io:format("~ts", [[1, 1, integer_to_list(Status), 1, Err]]).
+NODE_PROGRAM
+}
+
+# node_call OP ARGS: node_program on the running node, through erl_call
+# (its standard output fetched), else through a helper node (ctl
+# eval_on); print what it prints, its error text on stderr, and return
+# its status: 3 when the node did not answer, 4 when the connection was
+# lost before the program ended.
+node_call() {
+	NODE_OP=$1
+	NODE_ARGS=$2
+	if use_erl_call; then
+		nres=$(node_program ecall -e -fetch_stdout -no_result_term 2>/dev/null)
+	else
+		nres=$(node_program ctl eval_on "$RELEASE_NODE")
+	fi
+	# SOH "relbuild" STX: the program runs (SOH taken from there: no
+	# printf process for it)
+	case "$nres" in
+	?relbuild?*) ;;
+	*) return 3 ;;
+	esac
+	# (%% and a literal: linear in every shell, where % with a long
+	# literal is not)
+	nt=${nres#?}
+	soh=${nres%%"$nt"}
+	nres=${nres#?relbuild?}
+	case "$nres" in
+	*"$soh$soh"*) ;;
+	*)
+		printf '%s' "$nres"
+		return 4
+		;;
+	esac
+	nt=${nres##*"$soh$soh"}
+	nres=${nres%"$soh$soh"*}
+	[ -z "$nres" ] || printf '%s' "$nres"
+	nerr=${nt#*"$soh"}
+	[ -z "$nerr" ] || printf '%s\n' "$nerr" >&2
+	return "${nt%%"$soh"*}"
+}
+
+# render_config FILE DEST COMMENT [direct]: copy FILE to DEST with every
+# ${VAR} and ${VAR:-default} replaced from the environment (the default
+# also when VAR is empty), except on lines that start with the COMMENT
+# character; an unset VAR without a default is an error naming it
+# (FILE:LINE).
 # A vm.args (COMMENT "#") gets the values as they are.  A sys.config
 # (COMMENT "%") is read as Erlang terms: a placeholder inside a string
 # "..." (so in a binary <<"...">> too) or a quoted atom '...' gets its
@@ -213,6 +608,13 @@ dist_flag() {
 # stays the string ${VAR}), and knows $c character literals ($" or $%).
 # POSIX awk over bytes (LC_ALL=C): mawk and busybox awk run it too.
 render_config() {
+	# written under a temporary name and renamed, unless DEST is one
+	# (a fourth argument "direct")
+	if [ "${4:-}" = direct ]; then
+		rdest=$2
+	else
+		rdest=$2.tmp
+	fi
 	LC_ALL=C awk -v file="$1" -v comment="$3" '
 	function value(ref,   name, i) {
 		name = ref
@@ -295,7 +697,8 @@ render_config() {
 		}
 		print out line
 	}
-	END { exit bad }' "$1" > "$2.tmp" && mv "$2.tmp" "$2"
+	END { exit bad }' "$1" >"$rdest" || return 1
+	[ "$rdest" = "$2" ] || mv "$rdest" "$2"
 }
 
 # Where the rendered vm.args and sys.config live: RELEASE_TMP, so that the
@@ -412,7 +815,9 @@ configure() {
 
 # ctl COMMAND ARGS…: relbuild_ctl on a short-lived node.  eval and command
 # run code there, with the release's configuration; the others talk to
-# the release's node from a hidden one.
+# the release's node from a hidden one that accepts no connection
+# (-dist_listen false) and takes its cookie from RELEASE_COOKIE in its
+# environment (-nocookie: no cookie file is read or made).
 ctl() {
 	case "$1" in
 	eval | command | describe)
@@ -431,7 +836,7 @@ ctl() {
 			*@*) ctl_node="rb_ctl_$$@${RELEASE_NODE#*@}" ;;
 			*) ctl_node="rb_ctl_$$" ;;
 			esac
-			set -- "$flag" "$ctl_node" -hidden -setcookie "$RELEASE_COOKIE" "$@"
+			set -- "$flag" "$ctl_node" -hidden -dist_listen false -nocookie "$@"
 		fi
 		;;
 	esac
@@ -458,8 +863,22 @@ need_dist() {
 	need_cookie
 }
 
+# is_running: the node answers.
 is_running() {
-	ctl ping "$RELEASE_NODE" >/dev/null 2>&1
+	if use_erl_call; then
+		ecall -timeout 60 -a 'erlang node' >/dev/null 2>&1
+	else
+		ctl ping "$RELEASE_NODE" >/dev/null 2>&1
+	fi
+}
+
+# is_booted: the node answers and has booted (init has run the whole
+# boot script: the release's applications are started).
+is_booted() {
+	case "$(ecall -timeout 60 -a 'init get_status' 2>/dev/null)" in
+	"{started,"*) return 0 ;;
+	esac
+	return 1
 }
 
 # start_vm exec|bg ARGS…: boot the release with ARGS added.  exec replaces
@@ -470,7 +889,8 @@ start_vm() {
 	flag=$(dist_flag)
 	if [ -n "$flag" ]; then
 		need_cookie
-		set -- "$flag" "$RELEASE_NODE" -setcookie "$RELEASE_COOKIE" "$@"
+		vm_home
+		set -- "$flag" "$RELEASE_NODE" "$@"
 	fi
 	if [ -d "$REL_VSN_DIR/consolidated" ]; then
 		set -- -pa "$REL_VSN_DIR/consolidated" "$@"
@@ -479,11 +899,24 @@ start_vm() {
 	# release_handler keeps its records in the release's own releases/,
 	# even when the runtime is the system's (the value is an Erlang string)
 	reldir=$(printf '%s\n' "$RELEASE_ROOT/releases" | sed 's/[\\"]/\\&/g')
+	set -- -args_file "$VM_ARGS" -sasl releases_dir "\"$reldir\"" "$@"
+	# the cookie's home is the VM's -home; its applications get the real
+	# HOME (vm.args, read after, may still set another)
+	if [ -n "$ERL_HOME" ] && [ -n "${HOME+set}" ]; then
+		set -- -env HOME "$HOME" "$@"
+	fi
 	set -- -boot "$REL_VSN_DIR/start" -boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
-		-mode embedded -config "$SYS_CONFIG" -args_file "$VM_ARGS" \
-		-sasl releases_dir "\"$reldir\"" "$@"
-	[ "$how" = exec ] && exec "$ERL" "$@"
-	"$ERL" "$@" &
+		-mode embedded -config "$SYS_CONFIG" "$@"
+	if [ -z "$ERL_HOME" ]; then
+		[ "$how" = exec ] && exec "$ERL" "$@"
+		"$ERL" "$@" &
+	elif [ "$how" = exec ]; then
+		HOME=$ERL_HOME
+		export HOME
+		exec "$ERL" "$@"
+	else
+		HOME=$ERL_HOME "$ERL" "$@" &
+	fi
 	VM_PID=$!
 }
 
@@ -502,6 +935,18 @@ ensure_releases_file() {
 # wait_started PID: wait for the node to answer a ping, giving up when the
 # process PID is gone or RELEASE_START_TIMEOUT has passed.
 wait_started() {
+	if use_erl_call; then
+		n=$((RELEASE_START_TIMEOUT * 10))
+		until is_booted; do
+			if [ -n "$1" ] && ! kill -s 0 "$1" 2>/dev/null; then
+				return 1
+			fi
+			[ "$n" -gt 0 ] || return 1
+			n=$((n - 1))
+			sleep 0.1
+		done
+		return 0
+	fi
 	ctl wait "$RELEASE_NODE" "$RELEASE_START_TIMEOUT" >/dev/null 2>&1 &
 	waiter=$!
 	while kill -s 0 "$waiter" 2>/dev/null; do
@@ -515,16 +960,77 @@ wait_started() {
 	wait "$waiter"
 }
 
+# node_ping: pong, or fail saying the node does not answer.
+node_ping() {
+	use_erl_call || {
+		ctl ping "$RELEASE_NODE"
+		return
+	}
+	if is_running; then
+		echo pong
+	else
+		printf '%s\n' "node $RELEASE_NODE is not responding to pings" >&2
+		return 1
+	fi
+}
+
+# node_pid: the OS pid of the node.
+node_pid() {
+	use_erl_call || {
+		ctl pid "$RELEASE_NODE"
+		return
+	}
+	np=$(ecall -timeout 60 -a 'os getpid' 2>/dev/null) && [ -n "$np" ] || {
+		printf '%s\n' "node $RELEASE_NODE is not running" >&2
+		return 1
+	}
+	np=${np#\"}
+	printf '%s\n' "${np%\"}"
+}
+
+# node_stop: stop the node (init:stop/0) and wait until it no longer
+# answers (at most 15 s); ok.
+node_stop() {
+	use_erl_call || {
+		ctl stop "$RELEASE_NODE"
+		return
+	}
+	ecall -timeout 60 -a 'init stop' >/dev/null 2>&1 || {
+		printf '%s\n' "node $RELEASE_NODE is not running" >&2
+		return 1
+	}
+	n=150
+	while [ $n -gt 0 ] && is_running; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	echo ok
+}
+
+# node_rpc EXPR | node_rpc MOD FUN [ARGS…]: rpc on the node.
+node_rpc() {
+	erl_list "$@"
+	node_call rpc "$ELIST"
+	case $? in
+	0) return 0 ;;
+	3) printf '%s\n' "node $RELEASE_NODE is not running" >&2 ;;
+	4) printf '%s\n' "rpc failed: nodedown" >&2 ;;
+	esac
+	return 1
+}
+
 # After a failed post_start hook the node is stopped again: a start is
 # complete or it did not happen.
 post_start_failed() {
 	printf '%s\n' "$RELEASE_NAME: stopping $RELEASE_NODE because post_start failed" >&2
-	ctl stop "$RELEASE_NODE" >/dev/null 2>&1
+	node_stop >/dev/null 2>&1
 	exit 1
 }
 
 do_start() {
 	need_dist start
+	# start makes RELEASE_TMP anyway: the checks below may use erl_call
+	erl_home make
 	is_running && fail "node $RELEASE_NODE is already running"
 	configure
 	run_hooks pre_start || exit 1
@@ -577,7 +1083,7 @@ do_stop() {
 	need_dist stop
 	is_running || fail "node $RELEASE_NODE is not running"
 	run_hooks pre_stop || exit 1
-	ctl stop "$RELEASE_NODE" || exit 1
+	node_stop || exit 1
 	run_hooks post_stop || exit 1
 }
 
@@ -603,17 +1109,25 @@ do_remote() {
 	else
 		set --
 	fi
+	# the cookie from the private home (see vm_home), the real HOME for
+	# the shell
+	vm_home
+	if [ -n "${HOME+set}" ]; then
+		set -- -env HOME "$HOME" "$@"
+	fi
+	HOME=$ERL_HOME
+	export HOME
 	use_runtime
 	if [ "$RELEASE_LANG" = elixir ]; then
 		exec "$ERL" -boot "$REL_VSN_DIR/start_clean" \
 			-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
-			"$flag" "$rem" -hidden -setcookie "$RELEASE_COOKIE" "$@" \
+			"$flag" "$rem" -hidden "$@" \
 			-noshell -user Elixir.IEx.CLI \
 			-extra --no-halt +iex --remsh "$RELEASE_NODE"
 	fi
 	exec "$ERL" -boot "$REL_VSN_DIR/start_clean" \
 		-boot_var RELEASE_LIB "$RELEASE_ROOT/lib" \
-		"$flag" "$rem" -hidden -setcookie "$RELEASE_COOKIE" "$@" \
+		"$flag" "$rem" -hidden "$@" \
 		-remsh "$RELEASE_NODE"
 }
 
@@ -785,7 +1299,8 @@ do_versions() {
 	fi
 	if [ "$RELEASE_DISTRIBUTION" != none ] && which=$(rh_which versions 2>/dev/null) &&
 		[ -n "$which" ]; then
-		running=$(running_in "$which")
+		which_of "$which" ""
+		running=$RUNNING
 		printf '%s\n' "$which" | awk -v run="$running" '
 			{ printf "%s %s  %s\n", ($1 == run ? "*" : " "), $1, $2 }'
 		return
@@ -812,23 +1327,65 @@ check_vsn() {
 	esac
 }
 
+# rh STEP STEPS…: release_handler's STEPS, Erlang terms ({which},
+# {unpacked, RelFile, Root, Vsn, Tarball}, {check, Vsn}, {install, Vsn},
+# {permanent, Vsn}), run on the running node in that order by one call,
+# each reporting its result there; the first that fails ends it, named
+# with STEP.  Status 1 if one failed, 2 if only make_permanent did.
+rh() {
+	need_cookie
+	rs=$1
+	shift
+	erl_list "$RELEASE_NODE" "$rs"
+	rhargs=${ELIST%]}
+	for t in "$@"; do
+		rhargs="$rhargs,$t"
+	done
+	node_call release_handler "$rhargs]"
+	case $? in
+	0) return 0 ;;
+	2) return 2 ;;
+	3) printf '%s\n' "$rs: node $RELEASE_NODE is not running" >&2 ;;
+	4) printf '%s\n' "$rs: release_handler: lost the connection to $RELEASE_NODE" >&2 ;;
+	esac
+	return 1
+}
+
 # rh_which STEP: "VSN STATUS" per release release_handler knows, on the
 # running node (fails, saying why, when it cannot tell).
 rh_which() {
-	ctl rh_which "$RELEASE_NODE" "$1"
+	rh "$1" "{which}"
 }
 
-# status_in WHICH VSN: VSN's status in rh_which's output, or nothing.
-status_in() {
-	printf '%s\n' "$1" | awk -v v="$2" '$1 == v { print $2; exit }'
+# rh_vsn_step NAME VSN: RH_STEP, the release_handler step {NAME, "VSN"}.
+rh_vsn_step() {
+	erl_str "$2"
+	RH_STEP="{$1,$ESTR}"
 }
 
-# running_in WHICH: the version the node runs (current, else permanent).
-running_in() {
-	printf '%s\n' "$1" | awk '
-		$2 == "current" { c = $1 }
-		$2 == "permanent" { p = $1 }
-		END { print (c != "" ? c : p) }'
+# which_of WHICH VSN: from rh_which's output, VSN_STATUS (VSN's status,
+# or nothing), RUNNING (the version the node runs: current, else
+# permanent) and PERMANENT_VSN.  In the shell: no process.
+which_of() {
+	VSN_STATUS=""
+	PERMANENT_VSN=""
+	wcur=""
+	set -f
+	wifs=$IFS
+	IFS='
+'
+	for wl in $1; do
+		wv=${wl%% *}
+		ws=${wl#* }
+		[ "$wv" != "$2" ] || [ -n "$VSN_STATUS" ] || VSN_STATUS=$ws
+		case "$ws" in
+		current) wcur=$wv ;;
+		permanent) PERMANENT_VSN=$wv ;;
+		esac
+	done
+	IFS=$wifs
+	set +f
+	RUNNING=${wcur:-$PERMANENT_VSN}
 }
 
 # find_tarball VSN: the tarball of VSN, the first of
@@ -855,7 +1412,9 @@ find_tarball() {
 # check_tarball STEP VSN: TARBALL's sha256 is the one its sidecar gives.
 check_tarball() {
 	read -r want wname < "$RELEASE_ROOT/$SIDECAR" || want=""
-	want=$(printf '%s' "$want" | tr 'A-F' 'a-f')
+	case "$want" in
+	*[A-F]*) want=$(printf '%s' "$want" | tr 'A-F' 'a-f') ;;
+	esac
 	case "$want" in
 	*[!0-9a-f]* | "") fail "$1: $SIDECAR is not a sha256 sidecar ('<sha256>  <file>')" ;;
 	esac
@@ -902,23 +1461,27 @@ tar_list() {
 }
 
 # check_members STEP: before anything is extracted, every member of
-# TARBALL is a regular file or a directory (SHA256SUMS vouches for file
-# contents only: a link or a device could not be checked) whose name
-# stays inside the root, and the archive reads to its end (a corrupt
-# one does not).
+# TARBALL (read from ARCHIVE) is a regular file or a directory
+# (SHA256SUMS vouches for file contents only: a link or a device could
+# not be checked) whose name stays inside the root, and the archive reads
+# to its end (a corrupt one does not).
 check_members() {
-	names=$(tar_list "$RELEASE_ROOT/$TARBALL" t) ||
+	tar_list "$ARCHIVE" t >"$stage/.names" &&
+		tar_list "$ARCHIVE" tv >"$stage/.types" ||
 		fail "$1: cannot read $TARBALL (corrupt or truncated?): refusing it (nothing was unpacked)"
-	bad=$(printf '%s\n' "$names" | awk '/^\// || /(^|\/)\.\.(\/|$)/')
-	[ -z "$bad" ] ||
+	# the names that lead outside, then the members of other types
+	bad=$(awk 'FNR == NR { if (/^\// || /(^|\/)\.\.(\/|$)/) print "n" $0; next }
+		$0 != "" && substr($0, 1, 1) != "-" && substr($0, 1, 1) != "d" { print "t" $0 }' \
+		"$stage/.names" "$stage/.types")
+	[ -n "$bad" ] || return 0
+	case "$bad" in
+	n*)
 		fail "$1: $TARBALL holds names that lead outside the release: refusing it (nothing was unpacked):
-$bad"
-	types=$(tar_list "$RELEASE_ROOT/$TARBALL" tv) ||
-		fail "$1: cannot read $TARBALL (corrupt or truncated?): refusing it (nothing was unpacked)"
-	bad=$(printf '%s\n' "$types" | awk '$0 != "" && substr($0, 1, 1) != "-" && substr($0, 1, 1) != "d"')
-	[ -z "$bad" ] ||
-		fail "$1: $TARBALL holds links or special files, which SHA256SUMS cannot vouch for: refusing it (nothing was unpacked):
-$bad"
+$(printf '%s\n' "$bad" | sed -n 's/^n//p')"
+		;;
+	esac
+	fail "$1: $TARBALL holds links or special files, which SHA256SUMS cannot vouch for: refusing it (nothing was unpacked):
+$(printf '%s\n' "$bad" | sed 's/^t//')"
 }
 
 # crypto_ebin: the ebin directory of an Erlang crypto application the
@@ -985,7 +1548,22 @@ sums_under() {
 # mismatch, fail listing the files.
 check_sums() {
 	[ -s "$3" ] || return 0
-	bad=$(cd "$2" && sha256sum -c "$3" 2>&1 | grep -v ': OK$')
+	sums_out=$(cd "$2" && sha256sum -c "$3" 2>&1)
+	# every line but the ": OK" ones (in the shell: no grep process)
+	bad=""
+	set -f
+	cifs=$IFS
+	IFS='
+'
+	for l in $sums_out; do
+		case "$l" in
+		*": OK") ;;
+		*) bad="$bad${bad:+
+}$l" ;;
+		esac
+	done
+	IFS=$cifs
+	set +f
 	[ -z "$bad" ] || fail "$1: $4:
 $bad"
 }
@@ -1007,12 +1585,16 @@ unpack_cleanup() {
 # staging directory, checked against releases/VSN/SHA256SUMS (every file
 # extracted must be listed there with its hash; the lib/ directories the
 # root shares with VSN are checked too), and only then moved into the
-# root, and release_handler:set_unpacked called.  Nothing already in the
-# root is overwritten (never bin/, releases/start_erl.data or COOKIE), so
-# the running release stays as it was.
+# root, and release_handler:set_unpacked called (by upgrade, in the call
+# that installs VSN: UNPACK_STEP).  Nothing already in the root is
+# overwritten (never bin/, releases/start_erl.data or COOKIE), so the
+# running release stays as it was.  Sets WHICH, release_handler's
+# releases before.
+UNPACK_STEP=""
 do_unpack() {
 	step=$1
 	vsn=$2
+	next=${3:-}
 	need_dist "$step"
 	if find_tarball "$vsn" && [ -f "$RELEASE_ROOT/$SIDECAR" ]; then
 		check_tarball "$step" "$vsn"
@@ -1020,8 +1602,9 @@ do_unpack() {
 	else
 		checked="no sidecar: checked the archive against its own releases/$vsn/SHA256SUMS"
 	fi
-	which=$(rh_which "$step") || exit 1
-	status=$(status_in "$which" "$vsn")
+	WHICH=$(rh_which "$step") || exit 1
+	which_of "$WHICH" "$vsn"
+	status=$VSN_STATUS
 	if [ -n "$status" ]; then
 		printf '%s\n' "$RELEASE_NAME: $step: release_handler knows $vsn already ($status): nothing to unpack"
 		return 0
@@ -1031,18 +1614,30 @@ do_unpack() {
 	for d in "$RELEASE_ROOT/lib" "$RELEASE_ROOT/releases"; do
 		[ -w "$d" ] || fail "$step: $d is not writable"
 	done
-	mkdir -p "$RELEASE_TMP" || fail "$step: cannot create $RELEASE_TMP"
+	[ -d "$RELEASE_TMP" ] || mkdir -p "$RELEASE_TMP" || fail "$step: cannot create $RELEASE_TMP"
 	UNPACK_STAGE="$RELEASE_TMP/unpack-$vsn.$$"
 	trap unpack_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
-	rm -rf "$UNPACK_STAGE"
-	mkdir -p "$UNPACK_STAGE" || fail "$step: cannot create $UNPACK_STAGE"
+	[ ! -e "$UNPACK_STAGE" ] || rm -rf "$UNPACK_STAGE"
+	mkdir "$UNPACK_STAGE" || fail "$step: cannot create $UNPACK_STAGE"
 	stage=$UNPACK_STAGE
 	rel="releases/$vsn"
+	# decompressed once into the stage, read three times below
+	ARCHIVE="$RELEASE_ROOT/$TARBALL"
+	dz=""
+	case "$TARBALL" in
+	*.tar.gz) command -v gzip >/dev/null 2>&1 && dz=gzip ;;
+	*.tar.zst) command -v zstd >/dev/null 2>&1 && dz=zstd ;;
+	esac
+	if [ -n "$dz" ]; then
+		ARCHIVE="$stage/.archive.tar"
+		"$dz" -dc <"$RELEASE_ROOT/$TARBALL" >"$ARCHIVE" ||
+			fail "$step: cannot read $TARBALL (corrupt or truncated?): refusing it (nothing was unpacked)"
+	fi
 	check_members "$step"
 
 	# releases/VSN/ first: its SHA256SUMS says what else to take
-	untar "$RELEASE_ROOT/$TARBALL" "$stage" "$rel" ||
+	untar "$ARCHIVE" "$stage" "$rel" ||
 		fail "$step: cannot extract $rel/ from $TARBALL"
 	sums="$stage/$rel/SHA256SUMS"
 	if [ ! -f "$sums" ] || [ ! -f "$stage/$rel/$RELEASE_NAME.rel" ]; then
@@ -1054,9 +1649,11 @@ do_unpack() {
 	dirs=$(awk '{
 			p = $0
 			sub(/^[0-9a-fA-F]+ [ *]/, "", p)
-			if (p ~ /^lib\/[^\/]+\//) { split(p, a, "/"); print "lib/" a[2] }
-			else if (p ~ /^erts-[^\/]+\//) { split(p, a, "/"); print a[1] }
-		}' "$sums" | LC_ALL=C sort -u)
+			d = ""
+			if (p ~ /^lib\/[^\/]+\//) { split(p, a, "/"); d = "lib/" a[2] }
+			else if (p ~ /^erts-[^\/]+\//) { split(p, a, "/"); d = a[1] }
+			if (d != "" && !seen[d]++) print d
+		}' "$sums")
 	new=""
 	old=""
 	for d in $dirs; do
@@ -1072,7 +1669,7 @@ do_unpack() {
 	done
 	if [ -n "$new" ]; then
 		# shellcheck disable=SC2086 # directory names, checked above
-		untar "$RELEASE_ROOT/$TARBALL" "$stage" $new ||
+		untar "$ARCHIVE" "$stage" $new ||
 			fail "$step: cannot extract$new from $TARBALL"
 	fi
 
@@ -1107,18 +1704,34 @@ $extra"
 	for d in $new; do
 		mv "$stage/$d" "$RELEASE_ROOT/$d" || fail "$step: cannot move $d into $RELEASE_ROOT"
 	done
-	mkdir -p "$RELEASE_ROOT/$rel" || fail "$step: cannot create $RELEASE_ROOT/$rel"
+	[ -d "$RELEASE_ROOT/$rel" ] || mkdir -p "$RELEASE_ROOT/$rel" ||
+		fail "$step: cannot create $RELEASE_ROOT/$rel"
+	set --
 	for f in "$stage/$rel"/* "$stage/$rel"/.[!.]*; do
-		[ -e "$f" ] || continue
-		rm -rf "${RELEASE_ROOT:?}/$rel/${f##*/}"
-		mv "$f" "$RELEASE_ROOT/$rel/" || fail "$step: cannot move $rel/${f##*/} into $RELEASE_ROOT"
+		[ -e "$f" ] && set -- "$@" "$f"
 	done
+	if [ $# -gt 0 ]; then
+		# the root's files of those names (from an earlier unpack) go first
+		(
+			for f in "$@"; do
+				shift
+				t="${RELEASE_ROOT:?}/$rel/${f##*/}"
+				if [ -e "$t" ] || [ -L "$t" ]; then
+					set -- "$@" "$t"
+				fi
+			done
+			[ $# -eq 0 ] || rm -rf "$@"
+		)
+		mv "$@" "$RELEASE_ROOT/$rel/" || fail "$step: cannot move $rel/ into $RELEASE_ROOT"
+	fi
 	unpack_cleanup
 	trap - EXIT
 
-	ctl rh_unpacked "$RELEASE_NODE" "$step" "$RELEASE_ROOT/$rel/$RELEASE_NAME.rel" \
-		"$RELEASE_ROOT" || exit 1
-	printf '%s\n' "$RELEASE_NAME: unpacked $vsn from $TARBALL"
+	erl_list "$RELEASE_ROOT/$rel/$RELEASE_NAME.rel" "$RELEASE_ROOT" "$vsn" "$TARBALL"
+	UNPACK_STEP="{unpacked,${ELIST#[}"
+	UNPACK_STEP="${UNPACK_STEP%]}}"
+	# release_handler:set_unpacked; by upgrade, with the install
+	[ "$next" = install ] || rh "$step" "$UNPACK_STEP" || exit 1
 }
 
 # render_release_sys_config VSN: releases/VSN/sys.config rendered in place
@@ -1131,7 +1744,7 @@ render_release_sys_config() {
 	rdir="$RELEASE_ROOT/releases/$1"
 	[ -f "$rdir/sys.config" ] || return 0
 	src=$(sys_config_src "$rdir")
-	(umask 077 && render_config "$src" "$rdir/sys.config.new" "%" &&
+	(umask 077 && render_config "$src" "$rdir/sys.config.new" "%" direct &&
 		apply_runtime_config "$rdir" "$rdir/sys.config.new") || return 1
 	if cmp -s "$rdir/sys.config.new" "$rdir/sys.config"; then
 		rm -f "$rdir/sys.config.new"
@@ -1141,6 +1754,14 @@ render_release_sys_config() {
 		cp -p "$rdir/sys.config" "$rdir/sys.config.src" || return 1
 	fi
 	mv "$rdir/sys.config.new" "$rdir/sys.config"
+}
+
+# has_hooks EVENT VSN: version VSN has EVENT hooks.
+has_hooks() {
+	for hook in "$RELEASE_ROOT/releases/$2/hooks/$1"/*; do
+		[ -f "$hook" ] && return 0
+	done
+	return 1
 }
 
 # run_upgrade_hooks EVENT VSN: the EVENT hooks of version VSN (the one
@@ -1159,20 +1780,31 @@ run_upgrade_hooks() {
 # before, status old or permanent): render its sys.config, check the
 # relup, its pre_upgrade hooks, release_handler:install_release, then
 # make_permanent unless PERMANENT is no, then its post_upgrade hooks.
+#
+# The release_handler steps (set_unpacked for an upgrade, then
+# check_install_release, install_release, make_permanent) run on the
+# node in one call, or in two around VSN's pre_upgrade hooks, which run
+# after the check and before the install.
 do_install() {
 	step=$1
 	vsn=$2
 	kind=$3
 	permanent=$4
 	need_dist "$step"
-	which=$(rh_which "$step") || exit 1
-	status=$(status_in "$which" "$vsn")
-	running=$(running_in "$which")
+	[ -n "$UNPACK_STEP" ] || [ "$kind" = upgrade ] || WHICH=$(rh_which "$step") || exit 1
+	which_of "$WHICH" "$vsn"
+	status=$VSN_STATUS
+	running=$RUNNING
+	permanent_vsn=$PERMANENT_VSN
+	# just unpacked by upgrade: set_unpacked comes first below
+	[ -z "$UNPACK_STEP" ] || status=unpacked
 	[ -n "$status" ] ||
 		fail "$step: release_handler does not know $vsn (unpack it first: bin/$RELEASE_NAME unpack $vsn)"
+	rh_vsn_step permanent "$vsn"
+	make_permanent=$RH_STEP
 	if [ "$vsn" = "$running" ]; then
 		if [ "$permanent" = yes ] && [ "$status" = current ]; then
-			ctl rh_permanent "$RELEASE_NODE" "$step" "$vsn" || exit 1
+			rh "$step" "$make_permanent" || exit 1
 			printf '%s\n' "$RELEASE_NAME: $step: the node runs $vsn already; made it permanent"
 		else
 			printf '%s\n' "$RELEASE_NAME: $step: the node runs $vsn already ($status)"
@@ -1185,17 +1817,29 @@ do_install() {
 		*) fail "$step: the node never ran $vsn (release_handler: $status): use install or upgrade" ;;
 		esac
 	fi
-	render_release_sys_config "$vsn" ||
+	if ! render_release_sys_config "$vsn"; then
+		# as unpack alone would have left it: known to release_handler
+		[ -z "$UNPACK_STEP" ] || rh "$step" "$UNPACK_STEP" >/dev/null
 		fail "$step: releases/$vsn/sys.config needs the variables above"
-	ctl rh_check "$RELEASE_NODE" "$step" "$vsn" || exit 1
-	run_upgrade_hooks pre_upgrade "$vsn" ||
-		fail "$step: a pre_upgrade hook failed: nothing was installed, the node runs $running"
-	permanent_vsn=$(printf '%s\n' "$which" | awk '$2 == "permanent" { print $1 }')
-	ctl rh_install "$RELEASE_NODE" "$step" "$vsn" || exit 1
-	if [ "$permanent" = yes ]; then
-		ctl rh_permanent "$RELEASE_NODE" "$step" "$vsn" ||
-			fail "$step: the node runs $vsn, but it is not permanent"
 	fi
+	rh_vsn_step check "$vsn"
+	check=$RH_STEP
+	rh_vsn_step install "$vsn"
+	install=$RH_STEP
+	[ "$permanent" = yes ] || make_permanent=""
+	if has_hooks pre_upgrade "$vsn"; then
+		rh "$step" ${UNPACK_STEP:+"$UNPACK_STEP"} "$check" || exit 1
+		run_upgrade_hooks pre_upgrade "$vsn" ||
+			fail "$step: a pre_upgrade hook failed: nothing was installed, the node runs $running"
+		rh "$step" "$install" ${make_permanent:+"$make_permanent"}
+	else
+		rh "$step" ${UNPACK_STEP:+"$UNPACK_STEP"} "$check" "$install" ${make_permanent:+"$make_permanent"}
+	fi
+	case $? in
+	0) ;;
+	2) fail "$step: the node runs $vsn, but it is not permanent" ;;
+	*) exit 1 ;;
+	esac
 	run_upgrade_hooks post_upgrade "$vsn" ||
 		fail "$step: the node runs $vsn, but a post_upgrade hook failed"
 	if [ "$permanent" = yes ]; then
@@ -1262,16 +1906,16 @@ restart)
 	;;
 reboot)
 	need_dist reboot
-	ctl rpc "$RELEASE_NODE" erlang init reboot >/dev/null || exit 1
+	node_rpc init reboot >/dev/null || exit 1
 	echo ok
 	;;
 ping)
 	need_dist ping
-	ctl ping "$RELEASE_NODE"
+	node_ping
 	;;
 pid)
 	need_dist pid
-	ctl pid "$RELEASE_NODE"
+	node_pid
 	;;
 eval)
 	[ $# -eq 1 ] || usage_fail "usage: bin/$RELEASE_NAME eval EXPR"
@@ -1280,7 +1924,7 @@ eval)
 rpc)
 	need_dist rpc
 	[ $# -ge 1 ] || usage_fail "usage: bin/$RELEASE_NAME rpc EXPR | rpc MOD FUN [ARGS...]"
-	ctl rpc "$RELEASE_NODE" "$RELEASE_LANG" "$@"
+	node_rpc "$@"
 	;;
 nodetool)
 	# what hooks reach as "nodetool": ping, rpc, stop, pid
@@ -1288,8 +1932,16 @@ nodetool)
 	sub=$1
 	shift
 	case "$sub" in
-	ping | pid | stop) ctl "$sub" "$RELEASE_NODE" ;;
-	rpc) ctl rpc "$RELEASE_NODE" "$RELEASE_LANG" "$@" ;;
+	ping | pid | stop | rpc) need_dist nodetool ;;
+	esac
+	case "$sub" in
+	ping) node_ping ;;
+	pid) node_pid ;;
+	stop) node_stop ;;
+	rpc)
+		[ $# -ge 1 ] || usage_fail "usage: nodetool rpc EXPR | rpc MOD FUN [ARGS...]"
+		node_rpc "$@"
+		;;
 	*) usage_fail "nodetool: unknown command '$sub'" ;;
 	esac
 	;;
@@ -1312,7 +1964,7 @@ unpack)
 install | upgrade | downgrade)
 	upgrade_args "$cmd" "$@"
 	if [ "$cmd" = upgrade ]; then
-		do_unpack "upgrade $UP_VSN" "$UP_VSN"
+		do_unpack "upgrade $UP_VSN" "$UP_VSN" install
 	fi
 	do_install "$cmd $UP_VSN" "$UP_VSN" "$cmd" "$UP_PERMANENT"
 	;;

@@ -6,7 +6,16 @@ while [ -L "$self" ]; do
 	link=$(readlink "$self") || break
 	case "$link" in
 	/*) self=$link ;;
-	*) self=$(dirname -- "$self")/$link ;;
+	*)
+		case "$self" in
+		*/*) self=${self%/*}/$link ;;
+		*) self=./$link ;;
+		esac
+		;;
 	esac
 done
-exec "$(dirname -- "$self")/@REL_NAME@" nodetool "$@"
+case "$self" in
+*/*) self=${self%/*} ;;
+*) self=. ;;
+esac
+exec "$self/@REL_NAME@" nodetool "$@"

@@ -2,13 +2,25 @@
 %%
 %% bin/<name> starts it with the release's start_clean boot and calls
 %% relbuild_ctl:main/0; the command and its arguments come from -extra.
-%% It talks to the release's node (ping, stop, pid, rpc, wait) or runs
-%% code on its own fresh node (eval, command).  Exit status: 0 success,
-%% 1 failure (the reason on stderr), 2 usage.
+%% It talks to the release's node (ping, stop, pid, wait, restart, and
+%% eval_on: the program the control script has the node evaluate, when
+%% it cannot reach the node with erl_call) or runs code on its own fresh
+%% node (eval, command).  Exit status: 0 success, 1 failure (the reason
+%% on stderr), 2 usage.
+%%
+%% A node that talks to the release's node accepts no connection
+%% (-dist_listen false) and was started with -nocookie: its cookie comes
+%% from RELEASE_COOKIE in its environment, never from its command line.
 -module(relbuild_ctl).
 -export([main/0]).
 
 main() ->
+    case {node(), os:getenv("RELEASE_COOKIE")} of
+        {nonode@nohost, _} -> ok;
+        {_, false} -> ok;
+        {_, ""} -> ok;
+        {_, Cookie} -> erlang:set_cookie(node(), list_to_atom(Cookie))
+    end,
     Status = try run(init:get_plain_arguments())
              catch Class:Reason:Stack ->
                  err("~ts", [format_error(erlang, Class, Reason, Stack)]),
@@ -49,14 +61,20 @@ run(["pid", Node]) ->
             Pid -> out("~ts~n", [Pid]), 0
         end
     end);
-run(["rpc", Node, Lang, Expr]) ->
-    with_node(Node, fun(N) -> remote_eval(N, list_to_atom(Lang), Expr) end);
-run(["rpc", Node, Lang, Mod, Fun | Args]) ->
-    with_node(Node, fun(N) ->
-        Res = rpc:call(N, list_to_atom(Mod), list_to_atom(Fun),
-                       [parse_arg(A) || A <- Args], infinity),
-        show_rpc(N, list_to_atom(Lang), Res)
-    end);
+%% The control script's program (rpc, hot upgrades: see node_program in
+%% bin/<name>) read from stdin and evaluated on the node, its output
+%% coming here as rpc's does.  3: the node does not answer.
+run(["eval_on", Node]) ->
+    case ping(Node) of
+        pang -> 3;
+        pong ->
+            Program = read_stdin(open_port({fd, 0, 1}, [in, binary, eof]), []),
+            case rpc:call(list_to_atom(Node), erl_eval, eval_str, [Program], infinity) of
+                {ok, _} -> 0;
+                {error, Text} -> err("~ts", [Text]), 1;
+                {badrpc, _} -> 0
+            end
+    end;
 run(["eval", Lang, Expr]) ->
     local_eval(list_to_atom(Lang), Expr);
 run(["command", Lang, Mod, Fun | Args]) ->
@@ -85,8 +103,6 @@ run(["runtime_config", Exs, SysConfig, Env]) ->
         err("~ts: ~ts", [Exs, format_error(elixir, Class, Reason, Stack)]),
         1
     end;
-%% Hot upgrades: release_handler on the release's node.  STEP names
-%% the command in messages ("install 0.2.0: release_handler: …").
 run(["releases_file", Root, RelFile]) ->
     %% The first RELEASES of a root, made before the node boots.
     case code:which(release_handler) of
@@ -98,50 +114,11 @@ run(["releases_file", Root, RelFile]) ->
                 ok -> 0;
                 {error, Reason} ->
                     err("cannot create ~ts: ~ts",
-                        [filename:join(RelDir, "RELEASES"), rh_reason(Reason)]),
+                        [filename:join(RelDir, "RELEASES"),
+                         io_lib:format("~10000tP", [Reason, 40])]),
                     1
             end
     end;
-run(["rh_which", Node, Step]) ->
-    with_rh(Node, Step, fun(N) ->
-        case rh_call(N, which_releases, []) of
-            {ok, Rels} ->
-                [out("~ts ~ts~n", [Vsn, Status]) || {_, Vsn, _, Status} <- Rels],
-                0;
-            {error, Text} -> err("versions: ~ts", [Text]), 1
-        end
-    end);
-run(["rh_unpacked", Node, Step, RelFile, Root]) ->
-    with_rh(Node, Step, fun(N) ->
-        rh_result(Step, "set_unpacked",
-                  rh_call(N, set_unpacked, [RelFile, lib_dirs(RelFile, Root)]))
-    end);
-run(["rh_check", Node, Step, Vsn]) ->
-    put(to_vsn, Vsn),
-    with_rh(Node, Step, fun(N) ->
-        rh_result(Step, "check_install_release",
-                  rh_call(N, check_install_release, [Vsn]))
-    end);
-run(["rh_install", Node, Step, Vsn]) ->
-    put(to_vsn, Vsn),
-    with_rh(Node, Step, fun(N) ->
-        case rh_call(N, install_release, [Vsn]) of
-            {ok, {ok, _, _Descr}} -> 0;
-            {ok, {continue_after_restart, _, _Descr}} ->
-                err("~ts: release_handler: ~ts needs a new emulator: the node "
-                    "restarts to finish the upgrade", [Step, Vsn]),
-                0;
-            {ok, {error, {'EXIT', _} = Reason}} ->
-                install_failed(Step, Reason);
-            {ok, {error, {code_change_failed, _, _, _, _} = Reason}} ->
-                install_failed(Step, Reason);
-            Other -> rh_result(Step, "install_release", Other)
-        end
-    end);
-run(["rh_permanent", Node, Step, Vsn]) ->
-    with_rh(Node, Step, fun(N) ->
-        rh_result(Step, "make_permanent", rh_call(N, make_permanent, [Vsn]))
-    end);
 %% A hot upgrade's tarball checked on the server, where relbuild may not
 %% be: SigFile must be the Ed25519 signature of MsgFile by the public
 %% key in PemFile (as relbuild keygen and openssl write it).  CryptoEbin
@@ -211,103 +188,6 @@ lib_dirs(RelFile, Root) ->
     [{element(1, A), element(2, A), Lib} || A <- Apps,
      filelib:is_dir(filename:join(Lib, lists:concat([element(1, A), "-", element(2, A)])))].
 
-with_rh(Node, Step, Fun) ->
-    N = list_to_atom(Node),
-    case ping(Node) =:= pong andalso rpc:call(N, erlang, whereis, [release_handler]) of
-        false -> err("~ts: node ~ts is not running", [Step, Node]), 1;
-        Pid when is_pid(Pid) -> Fun(N);
-        undefined ->
-            err("~ts: release_handler is not running on ~ts "
-                "(hot upgrades need sasl among the release's applications)",
-                [Step, Node]),
-            1;
-        {badrpc, R} -> err("~ts: rpc failed: ~tp", [Step, R]), 1
-    end.
-
-%% {ok, Result} or {error, Text}: a failed rpc is not a release_handler answer.
-rh_call(N, Fun, Args) ->
-    case rpc:call(N, release_handler, Fun, Args, infinity) of
-        {badrpc, nodedown} ->
-            {error, io_lib:format("lost the connection to ~ts", [N])};
-        {badrpc, R} -> {error, io_lib:format("rpc failed: ~tp", [R])};
-        Res -> {ok, Res}
-    end.
-
-rh_result(_Step, _Fun, {ok, ok}) -> 0;
-rh_result(_Step, _Fun, {ok, {ok, _}}) -> 0;
-rh_result(_Step, _Fun, {ok, {ok, _, _}}) -> 0;
-rh_result(Step, Fun, {ok, {error, Reason}}) ->
-    err("~ts: release_handler:~ts: ~ts", [Step, Fun, rh_reason(Reason)]),
-    1;
-rh_result(Step, Fun, {ok, Other}) ->
-    err("~ts: release_handler:~ts returned ~tp", [Step, Fun, Other]),
-    1;
-rh_result(Step, Fun, {error, Text}) ->
-    err("~ts: release_handler:~ts: ~ts", [Step, Fun, Text]),
-    1.
-
-%% A failure after the point of no return: release_handler restarts the
-%% node (same OS process) from its permanent release.
-install_failed(Step, Reason) ->
-    err("~ts: release_handler:install_release: ~ts~n"
-        "~ts: release_handler restarts the node from its permanent release",
-        [Step, rh_reason(Reason), Step]),
-    1.
-
-rh_reason({no_matching_relup, Vsn, Current}) ->
-    io_lib:format("no_matching_relup: no relup leads from ~ts (running) to ~ts: "
-                  "releases/~ts/relup has no upgrade from ~ts and releases/~ts/relup "
-                  "no downgrade to ~ts", [Current, Vsn, Vsn, Current, Current, Vsn]);
-rh_reason({enoent, File}) ->
-    case filename:basename(File) of
-        "relup" ->
-            %% No upgrade in the new release's relup, so release_handler
-            %% looked for a downgrade in the running release's relup,
-            %% which does not exist.
-            Current = filename:basename(filename:dirname(File)),
-            To = case get(to_vsn) of undefined -> "the new version"; V -> V end,
-            io_lib:format("no_matching_relup: no relup leads from ~ts (running) "
-                          "to ~ts: releases/~ts/relup has no upgrade from ~ts, "
-                          "and there is no ~ts for a downgrade",
-                          [Current, To, To, Current, File]);
-        _ -> io_lib:format("enoent: no such file ~ts", [File])
-    end;
-rh_reason({code_change_failed, Pid, Mod, Vsn, Reason}) ->
-    io_lib:format("code_change_failed: ~tw:code_change(~10000tP, State, Extra) in "
-                  "process ~tw failed: ~ts", [Mod, Vsn, 10, Pid, crash(Reason)]);
-rh_reason({'EXIT', _} = Exit) ->
-    io_lib:format("'EXIT': ~ts", [crash(Exit)]);
-rh_reason({already_installed, Vsn}) ->
-    io_lib:format("already_installed: ~ts is the current release", [Vsn]);
-rh_reason({no_such_release, Vsn}) ->
-    io_lib:format("no_such_release: release_handler does not know ~ts", [Vsn]);
-rh_reason({existing_release, Vsn}) ->
-    io_lib:format("existing_release: release_handler knows ~ts already", [Vsn]);
-rh_reason({bad_status, Status}) ->
-    io_lib:format("bad_status: the release is ~ts", [Status]);
-rh_reason({no_such_file, File}) ->
-    io_lib:format("no_such_file: ~tp", [File]);
-rh_reason({no_such_directory, Dir}) ->
-    io_lib:format("no_such_directory: ~tp", [Dir]);
-rh_reason({bad_relup_file, File}) ->
-    io_lib:format("bad_relup_file: ~tp", [File]);
-rh_reason({old_processes, Mod}) ->
-    io_lib:format("old_processes: processes still run old code of ~tw", [Mod]);
-rh_reason(Reason) ->
-    io_lib:format("~10000tP", [Reason, 40]).
-
-%% A crash on one line: the reason and where it happened.
-crash({'EXIT', {Reason, [{M, F, A, Loc} | _]}}) when is_list(Loc) ->
-    Arity = if is_list(A) -> length(A); true -> A end,
-    Where = case {proplists:get_value(file, Loc), proplists:get_value(line, Loc)} of
-                {File, Line} when File =/= undefined, Line =/= undefined ->
-                    io_lib:format(" (~ts:~w)", [File, Line]);
-                _ -> ""
-            end,
-    io_lib:format("crashed: ~10000tP in ~tw:~tw/~w~ts", [Reason, 20, M, F, Arity, Where]);
-crash(Reason) ->
-    io_lib:format("~10000tP", [Reason, 20]).
-
 with_node(Node, Fun) ->
     case ping(Node) of
         pong -> Fun(list_to_atom(Node));
@@ -346,36 +226,6 @@ parse_arg(Text) ->
             end;
         _ -> unicode:characters_to_binary(Text)
     end.
-
-remote_eval(Node, elixir, Expr) ->
-    Res = rpc:call(Node, 'Elixir.Code', eval_string,
-                   [unicode:characters_to_binary(Expr)], infinity),
-    case Res of
-        {badrpc, _} = Bad -> show_rpc(Node, elixir, Bad);
-        {Value, _Binding} -> show_rpc(Node, elixir, Value)
-    end;
-remote_eval(Node, erlang, Expr) ->
-    Exprs = parse_erlang(Expr),
-    case rpc:call(Node, erl_eval, exprs, [Exprs, []], infinity) of
-        {value, Value, _} -> show_rpc(Node, erlang, Value);
-        Other -> show_rpc(Node, erlang, Other)
-    end.
-
-show_rpc(_Node, Lang, {badrpc, {'EXIT', {Reason, Stack}}}) ->
-    err("~ts", [format_error(Lang, error, Reason, Stack)]),
-    1;
-show_rpc(_Node, _Lang, {badrpc, Reason}) ->
-    err("rpc failed: ~tp", [Reason]),
-    1;
-show_rpc(Node, elixir, Value) ->
-    case rpc:call(Node, 'Elixir.Kernel', inspect, [Value]) of
-        Bin when is_binary(Bin) -> out("~ts~n", [Bin]);
-        _ -> out("~tp~n", [Value])
-    end,
-    0;
-show_rpc(_Node, erlang, Value) ->
-    out("~tp~n", [Value]),
-    0.
 
 local_eval(elixir, Expr) ->
     start_elixir(elixir),
@@ -437,6 +287,12 @@ format_error(erlang, error, {syntax, Text}, _) ->
     io_lib:format("syntax error: ~ts", [Text]);
 format_error(erlang, Class, Reason, Stack) ->
     io_lib:format("~tp: ~tp~n~tp", [Class, Reason, Stack]).
+
+read_stdin(Port, Acc) ->
+    receive
+        {Port, {data, Data}} -> read_stdin(Port, [Acc, Data]);
+        {Port, eof} -> iolist_to_binary(Acc)
+    end.
 
 out(Fmt) -> io:format(Fmt).
 out(Fmt, Args) -> io:format(Fmt, Args).

@@ -241,10 +241,10 @@ static void test_vm_args(void **state)
 	struct strvec warn = STRVEC_INIT;
 	struct rb_error err = { 0 };
 	const char *ok = "## comment\n-name a@127.0.0.1\n\n  +K true\n"
-			 "-kernel inet_dist_listen_min 9100\n${EXTRA}\n"
-			 "-setcookie ${RELEASE_COOKIE}\n";
+			 "-kernel inet_dist_listen_min 9100\n${EXTRA}\n";
 	const char *bad = "-name a\n  name b\n";
 	const char *plain = "-name a\n-setcookie secret\n";
+	const char *placeholder = "-name a\n\n-setcookie ${RELEASE_COOKIE}\n";
 
 	(void)state;
 	assert_int_equal(rb_check_vm_args(ok, strlen(ok), "rel/vm.args", &warn, &err), 0);
@@ -254,6 +254,11 @@ static void test_vm_args(void **state)
 	assert_int_equal(rb_check_vm_args(plain, strlen(plain), "rel/vm.args", &warn, &err), 0);
 	assert_int_equal(warn.nr, 1);
 	assert_true(has_prefix(warn.v[0], "rel/vm.args:2: -setcookie with the cookie in plain text"));
+	strvec_clear(&warn);
+	/* from a placeholder it would still show in ps */
+	assert_int_equal(rb_check_vm_args(placeholder, strlen(placeholder), "rel/vm.args", &warn, &err), 0);
+	assert_int_equal(warn.nr, 1);
+	assert_true(has_prefix(warn.v[0], "rel/vm.args:3: -setcookie puts the cookie on the VM's command line"));
 	strvec_clear(&warn);
 }
 
