@@ -650,8 +650,7 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 			.ctl_dir = ctl_dir,
 		};
 
-		if (rb_boot_send(&out->boot, &job, err) < 0)
-			goto out;
+		rb_boot_send(&out->boot, &job);
 	}
 
 	if (plan->include_erts && copy_erts(rt, out->root, err) < 0)

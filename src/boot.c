@@ -62,6 +62,7 @@ static void erl_failed(struct strbuf *out, const char *what,
 	free(msg);
 }
 
+/* Run argv (an erl -eval program); what it printed is the error. */
 static int run_erl(const char *const *argv, const char *what,
 		   struct rb_error *err)
 {
@@ -160,12 +161,10 @@ static void add_hex_line(struct strbuf *sb, const char *path)
 	sb_addc(sb, '\n');
 }
 
-int rb_boot_send(struct rb_boot_vm *vm, const struct rb_boot_job *job,
-		 struct rb_error *err)
+void rb_boot_send(struct rb_boot_vm *vm, const struct rb_boot_job *job)
 {
 	struct strbuf in = STRBUF_INIT;
 
-	(void)err;
 	add_hex_line(&in, job->rel_dir);
 	add_hex_line(&in, job->rel_name);
 	add_hex_line(&in, job->lib_dir);
@@ -174,7 +173,6 @@ int rb_boot_send(struct rb_boot_vm *vm, const struct rb_boot_job *job,
 	(void)write_all_nosigpipe(vm->child.in, in.buf, in.len);
 	sb_release(&in);
 	vm->job = *job;
-	return 0;
 }
 
 int rb_boot_wait(struct rb_boot_vm *vm, struct rb_error *err)
@@ -203,6 +201,12 @@ void rb_boot_abort(struct rb_boot_vm *vm)
 	}
 }
 
+/*
+ * Every application of both releases is on the path: systools finds
+ * each by name and version, the new ones' appups in the new tree.  Old
+ * paths first, so that an application both releases share (unchanged:
+ * the caller checked) comes from one place.
+ */
 int rb_relup_make(const struct rb_relup_job *job, struct rb_error *err)
 {
 	const char *argv[] = {

@@ -37,10 +37,10 @@ int rb_boot_start(struct rb_boot_vm *vm, const char *erl, struct rb_error *err);
  * Give the VM its job: start.{script,boot} from <name>.rel and
  * start_clean.{script,boot} from start_clean.rel, with every path under
  * lib_dir written as $RELEASE_LIB, and relbuild_ctl.beam.  The job's
- * strings must live until rb_boot_wait().
+ * strings must live until rb_boot_wait(), which reports any failure,
+ * a VM that died before it got the job included.
  */
-int rb_boot_send(struct rb_boot_vm *vm, const struct rb_boot_job *job,
-		 struct rb_error *err);
+void rb_boot_send(struct rb_boot_vm *vm, const struct rb_boot_job *job);
 
 /*
  * Wait for the job to be done, and make what it wrote 0644.  systools'

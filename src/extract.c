@@ -551,7 +551,7 @@ static int extract_file(struct extract *x, struct archive_entry *e,
 			goto out;
 		if (keep) {
 			if (keep->len + (size_t)r > RB_KEPT_MAX) {
-				refuse(x, "more data than its size");
+				refuse(x, "too large for a manifest");
 				goto out;
 			}
 			sb_add(keep, buf, (size_t)r);
