@@ -5,10 +5,12 @@
  * cmd_verify(); anything else (including no arguments, or a first
  * argument that is an option) is a build.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cmd.h"
@@ -76,8 +78,24 @@ static int run(int (*fn)(int, char **), int argc, char **argv)
 	return ret;
 }
 
+/*
+ * 0, 1 and 2 open (on /dev/null when they were closed), as git does:
+ * otherwise the next file relbuild opens, a tarball say, would become
+ * stdout and take in what is printed.
+ */
+static void sanitize_stdfds(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	while (fd >= 0 && fd <= 2)
+		fd = dup(fd);
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
+	sanitize_stdfds();
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 			 !strcmp(argv[1], "help"))) {
 		print_help(stdout);

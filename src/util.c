@@ -678,11 +678,21 @@ int rb_child_start(struct rb_child *c, const char *const *argv,
 	}
 	if (c->pid == 0) {
 		int in = with_stdin ? pin[0] : open("/dev/null", O_RDONLY);
+		int out = c->out;
 
+		/*
+		 * Started with 0, 1 or 2 closed, either may be one of them:
+		 * moved above 2 first, no dup2() below clobbers the other,
+		 * and none is a no-op that would keep O_CLOEXEC.
+		 */
+		if (in >= 0 && in <= 2)
+			in = fcntl(in, F_DUPFD, 3);
+		if (out <= 2)
+			out = fcntl(out, F_DUPFD, 3);
 		if (in >= 0)
 			dup2(in, 0);
-		dup2(c->out, 1);
-		dup2(c->out, 2);
+		dup2(out, 1);
+		dup2(out, 2);
 		if (cwd && chdir(cwd) < 0)
 			_exit(126);
 		execvp(argv[0], (char *const *)argv);
