@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tarread.h"
+
 /*
  * Names longer than PATH_MAX or deeper than this are refused: no
  * release comes near, and both bound what a cleanup has to walk.
@@ -65,19 +67,12 @@ struct cached_dir {
 	int fd;
 };
 
-/* The tarball's bytes as libarchive reads them, hashed (opts->record). */
-struct hashed_file {
-	int fd;
-	struct rb_sha256 sha;
-	char buf[65536];
-};
-
 struct extract {
 	struct archive *a;
 	int root;
 	const struct rb_extract_opts *opts;
 	struct rb_tar_record *rec; /* opts->record */
-	struct hashed_file *in;    /* with rec, reading a file */
+	struct rb_tarread *in;     /* reading a file */
 	struct table seen;
 	char *listed; /* per manifest entry: found in the archive */
 	uint64_t entries, bytes;
@@ -930,69 +925,25 @@ out:
 	return ret;
 }
 
-static la_ssize_t hashed_read(struct archive *a, void *data, const void **out)
-{
-	struct hashed_file *h = data;
-	ssize_t n;
-
-	do
-		n = read(h->fd, h->buf, sizeof(h->buf));
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		archive_set_error(a, errno, "%s", strerror(errno));
-		return -1;
-	}
-	if (rb_sha256_update(&h->sha, h->buf, (size_t)n, NULL) < 0) {
-		archive_set_error(a, ENOMEM, "SHA-256 failed");
-		return -1;
-	}
-	*out = h->buf;
-	return n;
-}
-
-/* The rest of the file (libarchive stops at the end of the archive). */
-static int hashed_finish(struct extract *x, const char *what)
-{
-	const void *p;
-	la_ssize_t n;
-
-	while ((n = hashed_read(x->a, x->in, &p)) > 0)
-		;
-	if (n < 0)
-		return rb_fail(x->err, "cannot read '%s': %s", what,
-			       archive_error_string(x->a));
-	return rb_sha256_final(&x->in->sha, x->rec->hash, x->err);
-}
-
-/*
- * Open the archive: the file path, read through a hash when recording,
- * else the len bytes at buf.
- */
+/* Open the archive: the file at path, else the len bytes at buf. */
 static int open_archive(struct extract *x, const char *path, const void *buf,
 			size_t len)
 {
-	if (!path)
-		return archive_read_open_memory(x->a, buf, len);
-	if (!x->rec)
-		return archive_read_open_filename(x->a, path, 65536);
-	x->in = xcalloc(1, sizeof(*x->in));
-	x->in->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (x->in->fd < 0) {
-		archive_set_error(x->a, errno, "%s", strerror(errno));
-		return ARCHIVE_FATAL;
+	if (!path) {
+		if (archive_read_open_memory(x->a, buf, len) == ARCHIVE_OK)
+			return 0;
+		return rb_fail(x->err, "cannot read '(memory)': %s",
+			       archive_error_string(x->a)
+				       ? archive_error_string(x->a)
+				       : "not a tarball");
 	}
-	if (rb_sha256_init(&x->in->sha, NULL) < 0) {
-		archive_set_error(x->a, ENOMEM, "SHA-256 failed");
-		return ARCHIVE_FATAL;
-	}
-	return archive_read_open(x->a, x->in, NULL, hashed_read, NULL);
+	return rb_tarread_open(&x->in, x->a, path, !!x->rec, x->err);
 }
 
 static int extract(int dirfd, const struct rb_extract_opts *opts,
 		   const char *path, const void *buf, size_t len,
 		   struct rb_error *err)
 {
-	const char *what = path ? path : "(memory)";
 	struct rb_extract_opts defaults;
 	struct extract x;
 	locale_t utf8, old = (locale_t)0;
@@ -1023,37 +974,16 @@ static int extract(int dirfd, const struct rb_extract_opts *opts,
 		rb_fail(err, "out of memory");
 		goto out;
 	}
-	/*
-	 * Built-in decompressors only: with support_filter_all() libarchive
-	 * would run external programs (lrzip, lzop, grzip) on the input.
-	 */
-	archive_read_support_filter_gzip(x.a);
-	archive_read_support_filter_bzip2(x.a);
-	archive_read_support_filter_xz(x.a);
-	archive_read_support_filter_lzma(x.a);
-	archive_read_support_filter_zstd(x.a);
-	archive_read_support_filter_lz4(x.a);
-	archive_read_support_filter_compress(x.a);
-	archive_read_support_format_tar(x.a);
-	if (open_archive(&x, path, buf, len) != ARCHIVE_OK) {
-		const char *msg = archive_error_string(x.a);
-
-		rb_fail(err, "cannot read '%s': %s", what,
-			msg ? msg : "not a tarball");
+	rb_tarread_support(x.a);
+	if (open_archive(&x, path, buf, len) < 0)
 		goto out;
-	}
 	ret = run(&x);
 	if (!ret && x.in)
-		ret = hashed_finish(&x, what);
+		ret = rb_tarread_finish(x.in, x.rec ? x.rec->hash : NULL, err);
 out:
 	if (x.a)
 		archive_read_free(x.a);
-	if (x.in) {
-		if (x.in->fd >= 0)
-			close(x.in->fd);
-		rb_sha256_release(&x.in->sha);
-		free(x.in);
-	}
+	rb_tarread_free(x.in);
 	close_cached(&x.dir[0]);
 	close_cached(&x.dir[1]);
 	table_release(&x.seen);

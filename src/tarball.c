@@ -12,6 +12,7 @@
 
 #include "pgzip.h"
 #include "sign.h"
+#include "tarread.h"
 
 
 int rb_source_date_epoch(long long *epoch, struct rb_error *err)
@@ -777,6 +778,7 @@ int rb_verify_tarball_opts(const char *tarball,
 	struct rb_tar_record rec = RB_TAR_RECORD_INIT;
 	struct rb_manifest all = RB_MANIFEST_INIT, found = RB_MANIFEST_INIT;
 	struct archive *a = archive_read_new();
+	struct rb_tarread *in = NULL;
 	struct archive_entry *e;
 	static const char zero[RB_SHA256_HEX];
 	int r, ret = -1;
@@ -785,13 +787,9 @@ int rb_verify_tarball_opts(const char *tarball,
 		rb_fail(err, "out of memory");
 		goto out;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, tarball, 65536) != ARCHIVE_OK) {
-		rb_fail(err, "cannot open '%s': %s", tarball,
-			archive_error_string(a));
+	rb_tarread_support(a);
+	if (rb_tarread_open(&in, a, tarball, 0, err) < 0)
 		goto out;
-	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
 		const char *raw = archive_entry_pathname(e);
@@ -829,12 +827,15 @@ int rb_verify_tarball_opts(const char *tarball,
 						: "unreadable entry");
 		goto out;
 	}
+	if (rb_tarread_finish(in, NULL, err) < 0)
+		goto out;
 	/* Reports duplicates; found is only a by-product here. */
 	last_of_each(&all, 0, &found, res);
 	ret = rb_verify_record(tarball, &rec, opts, res, err);
 out:
 	if (a)
 		archive_read_free(a);
+	rb_tarread_free(in);
 	rb_tar_record_release(&rec);
 	rb_manifest_release(&found);
 	rb_manifest_release(&all);

@@ -1,0 +1,349 @@
+#include "tarread.h"
+
+#include <archive.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "util.h"
+
+/*
+ * The decompressors libarchive may use: its built-in ones only; with
+ * support_filter_all() it would run external programs (lrzip, lzop,
+ * grzip) on the input.  And the tar format.
+ */
+void rb_tarread_support(struct archive *a)
+{
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_lzma(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_lz4(a);
+	archive_read_support_filter_compress(a);
+	archive_read_support_format_tar(a);
+}
+
+/*
+ * The reading thread fills slots in turn and the reading callback
+ * takes them in the same order; the slot libarchive was last given
+ * stays taken until the next call, which is as long as libarchive may
+ * use it.
+ */
+#define SLOTS 4
+#define SLOT_SIZE (256 * 1024)
+#define IN_SIZE (128 * 1024)
+
+enum gz_state {
+	GZ_NO,      /* not gzip: passed through */
+	GZ_MEMBER,  /* inside a member */
+	GZ_BETWEEN, /* a member ended: another may follow */
+	GZ_TRAILER  /* bytes after the last member: ignored */
+};
+
+struct rb_tarread {
+	char *path;
+	int fd;
+	int hash;
+	struct rb_sha256 sha;
+	z_stream zs;
+	int zs_ready;
+	enum gz_state gz;
+	unsigned char in[IN_SIZE];
+
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t filled;  /* a slot filled, or done */
+	pthread_cond_t emptied; /* a slot given back, or stop */
+	unsigned char *slot[SLOTS];
+	size_t len[SLOTS];
+	unsigned head, count; /* the oldest filled slot; filled slots */
+	int held;             /* libarchive holds slot head */
+	size_t fill;          /* bytes in the slot being filled */
+	int stop;             /* the reader: quit now */
+	int done;             /* the thread: no more slots */
+	int failed;
+	char msg[256];
+	char hex[RB_SHA256_HEX];
+};
+
+/* The slot being filled, once one is free; NULL when told to stop. */
+static unsigned char *free_slot(struct rb_tarread *t)
+{
+	unsigned char *p = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	while (t->count == SLOTS && !t->stop)
+		pthread_cond_wait(&t->emptied, &t->lock);
+	if (!t->stop)
+		p = t->slot[(t->head + t->count) % SLOTS];
+	pthread_mutex_unlock(&t->lock);
+	return p;
+}
+
+/* Hand the slot being filled to the reader. */
+static void publish(struct rb_tarread *t)
+{
+	if (!t->fill)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->len[(t->head + t->count) % SLOTS] = t->fill;
+	t->count++;
+	pthread_cond_signal(&t->filled);
+	pthread_mutex_unlock(&t->lock);
+	t->fill = 0;
+}
+
+static int fail(struct rb_tarread *t, const char *fmt, const char *arg)
+{
+	snprintf(t->msg, sizeof(t->msg), fmt, arg);
+	t->failed = 1;
+	return -1;
+}
+
+/* Pass len bytes through. */
+static int copy_out(struct rb_tarread *t, const unsigned char *p, size_t len)
+{
+	while (len) {
+		unsigned char *s = free_slot(t);
+		size_t n = SLOT_SIZE - t->fill;
+
+		if (!s)
+			return -1;
+		if (n > len)
+			n = len;
+		memcpy(s + t->fill, p, n);
+		t->fill += n;
+		p += n;
+		len -= n;
+		if (t->fill == SLOT_SIZE)
+			publish(t);
+	}
+	return 0;
+}
+
+/* Does what is left of the input start another gzip member? */
+static int member_follows(const z_stream *zs)
+{
+	return zs->next_in[0] == 0x1f &&
+	       (zs->avail_in < 2 || zs->next_in[1] == 0x8b);
+}
+
+/* Inflate len bytes of input. */
+static int inflate_out(struct rb_tarread *t, unsigned char *p, size_t len)
+{
+	z_stream *zs = &t->zs;
+
+	zs->next_in = p;
+	zs->avail_in = (uInt)len;
+	while (zs->avail_in && t->gz != GZ_TRAILER) {
+		unsigned char *s;
+		int r;
+
+		if (t->gz == GZ_BETWEEN) {
+			if (!member_follows(zs)) {
+				t->gz = GZ_TRAILER;
+				break;
+			}
+			if (inflateReset(zs) != Z_OK)
+				return fail(t, "%s", "cannot inflate");
+			t->gz = GZ_MEMBER;
+		}
+		s = free_slot(t);
+		if (!s)
+			return -1;
+		zs->next_out = s + t->fill;
+		zs->avail_out = (uInt)(SLOT_SIZE - t->fill);
+		r = inflate(zs, Z_NO_FLUSH);
+		t->fill = SLOT_SIZE - zs->avail_out;
+		if (t->fill == SLOT_SIZE)
+			publish(t);
+		if (r == Z_STREAM_END)
+			t->gz = GZ_BETWEEN;
+		else if (r == Z_MEM_ERROR)
+			return fail(t, "%s", "out of memory");
+		else if (r != Z_OK && r != Z_BUF_ERROR)
+			return fail(t, "gzip data is corrupt: %s",
+				    zs->msg ? zs->msg : "inflate failed");
+	}
+	return 0;
+}
+
+static int read_all(struct rb_tarread *t)
+{
+	int first = 1;
+
+	for (;;) {
+		ssize_t n = read(t->fd, t->in, sizeof(t->in));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(t, "read error: %s", strerror(errno));
+		if (n == 0)
+			break;
+		if (t->hash && rb_sha256_update(&t->sha, t->in, (size_t)n, NULL) < 0)
+			return fail(t, "%s", "SHA-256 failed");
+		if (first) {
+			/*
+			 * gzip's magic in one read; a first read shorter than
+			 * that (a pipe) is passed through, for libarchive.
+			 */
+			first = 0;
+			if (n >= 3 && t->in[0] == 0x1f && t->in[1] == 0x8b &&
+			    t->in[2] == 8 && inflateInit2(&t->zs, 16 + MAX_WBITS) == Z_OK) {
+				t->zs_ready = 1;
+				t->gz = GZ_MEMBER;
+			}
+		}
+		if (t->gz == GZ_NO ? copy_out(t, t->in, (size_t)n)
+				   : inflate_out(t, t->in, (size_t)n))
+			return -1; /* failed, or told to stop */
+	}
+	if (t->gz == GZ_MEMBER)
+		return fail(t, "%s", "truncated gzip input");
+	if (t->hash && rb_sha256_final(&t->sha, t->hex, NULL) < 0)
+		return fail(t, "%s", "SHA-256 failed");
+	return 0;
+}
+
+static void *run(void *data)
+{
+	struct rb_tarread *t = data;
+
+	read_all(t);
+	publish(t); /* what came before an error too */
+	pthread_mutex_lock(&t->lock);
+	t->done = 1;
+	pthread_cond_signal(&t->filled);
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+/* The next slot's bytes: its length, 0 at the end, -1 on an error. */
+static ssize_t take(struct rb_tarread *t, const void **out)
+{
+	ssize_t n;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->held) {
+		t->head = (t->head + 1) % SLOTS;
+		t->count--;
+		t->held = 0;
+		pthread_cond_signal(&t->emptied);
+	}
+	while (!t->count && !t->done)
+		pthread_cond_wait(&t->filled, &t->lock);
+	if (t->count) {
+		*out = t->slot[t->head];
+		n = (ssize_t)t->len[t->head];
+		t->held = 1;
+	} else {
+		n = t->failed ? -1 : 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+static la_ssize_t tar_read(struct archive *a, void *data, const void **out)
+{
+	struct rb_tarread *t = data;
+	ssize_t n = take(t, out);
+
+	if (n < 0)
+		archive_set_error(a, EIO, "%s", t->msg);
+	return n;
+}
+
+static void stop(struct rb_tarread *t)
+{
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stop = 1;
+	pthread_cond_signal(&t->emptied);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	t->started = 0;
+}
+
+void rb_tarread_free(struct rb_tarread *t)
+{
+	if (!t)
+		return;
+	stop(t);
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->zs_ready)
+		inflateEnd(&t->zs);
+	rb_sha256_release(&t->sha);
+	for (int i = 0; i < SLOTS; i++)
+		free(t->slot[i]);
+	pthread_cond_destroy(&t->filled);
+	pthread_cond_destroy(&t->emptied);
+	pthread_mutex_destroy(&t->lock);
+	free(t->path);
+	free(t);
+}
+
+int rb_tarread_open(struct rb_tarread **out, struct archive *a,
+		    const char *path, int hash, struct rb_error *err)
+{
+	struct rb_tarread *t = xcalloc(1, sizeof(*t));
+
+	*out = NULL;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->filled, NULL);
+	pthread_cond_init(&t->emptied, NULL);
+	for (int i = 0; i < SLOTS; i++)
+		t->slot[i] = xmalloc(SLOT_SIZE);
+	t->path = xstrdup(path);
+	t->hash = hash;
+	t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (t->fd < 0) {
+		rb_fail_errno(err, "cannot open '%s'", path);
+		goto fail;
+	}
+	if (hash && rb_sha256_init(&t->sha, err) < 0)
+		goto fail;
+	if (pthread_create(&t->thread, NULL, run, t)) {
+		rb_fail(err, "cannot start a thread to read '%s'", path);
+		goto fail;
+	}
+	t->started = 1;
+	if (archive_read_open(a, t, NULL, tar_read, NULL) != ARCHIVE_OK) {
+		const char *msg = archive_error_string(a);
+
+		rb_fail(err, "cannot read '%s': %s", path,
+			msg ? msg : "not a tarball");
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	rb_tarread_free(t);
+	return -1;
+}
+
+int rb_tarread_finish(struct rb_tarread *t, char hex[RB_SHA256_HEX],
+		      struct rb_error *err)
+{
+	const void *p;
+	ssize_t n;
+
+	/* Every byte, so that a broken gzip trailer is found. */
+	while ((n = take(t, &p)) > 0)
+		;
+	stop(t);
+	if (n < 0)
+		return rb_fail(err, "cannot read '%s': %s", t->path, t->msg);
+	if (hex)
+		memcpy(hex, t->hex, RB_SHA256_HEX);
+	return 0;
+}
