@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef RB_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "util.h"
 
@@ -46,12 +49,97 @@ enum gz_state {
 	GZ_TRAILER  /* bytes after the last member: ignored */
 };
 
+/*
+ * The inflater: ISA-L's where relbuild was built with it (about three
+ * times zlib's speed on x86-64), else zlib's.  Both take next_in,
+ * avail_in, next_out and avail_out, and both check each member's CRC.
+ */
+#ifdef RB_HAVE_ISAL
+typedef struct inflate_state gz_stream;
+
+static int gz_init(gz_stream *s)
+{
+	isal_inflate_init(s);
+	s->crc_flag = ISAL_GZIP;
+	return 0;
+}
+
+static int gz_reset(gz_stream *s)
+{
+	isal_inflate_reset(s);
+	s->crc_flag = ISAL_GZIP;
+	return 0;
+}
+
+static void gz_end(gz_stream *s)
+{
+	(void)s;
+}
+
+/* 1 at a member's end, 0 when more is to come, -1 with *msg set. */
+static int gz_step(gz_stream *s, const char **msg)
+{
+	switch (isal_inflate(s)) {
+	case ISAL_DECOMP_OK:
+	case ISAL_END_INPUT:
+	case ISAL_OUT_OVERFLOW:
+		return s->block_state == ISAL_BLOCK_FINISH;
+	case ISAL_INCORRECT_CHECKSUM:
+		*msg = "incorrect data check";
+		return -1;
+	case ISAL_INVALID_WRAPPER:
+		*msg = "incorrect header";
+		return -1;
+	case ISAL_UNSUPPORTED_METHOD:
+		*msg = "unknown compression method";
+		return -1;
+	default:
+		*msg = "invalid deflate data";
+		return -1;
+	}
+}
+#else
+typedef z_stream gz_stream;
+
+static int gz_init(gz_stream *s)
+{
+	return inflateInit2(s, 16 + MAX_WBITS) == Z_OK ? 0 : -1;
+}
+
+static int gz_reset(gz_stream *s)
+{
+	return inflateReset(s) == Z_OK ? 0 : -1;
+}
+
+static void gz_end(gz_stream *s)
+{
+	inflateEnd(s);
+}
+
+static int gz_step(gz_stream *s, const char **msg)
+{
+	switch (inflate(s, Z_NO_FLUSH)) {
+	case Z_STREAM_END:
+		return 1;
+	case Z_OK:
+	case Z_BUF_ERROR: /* no progress: more input wanted */
+		return 0;
+	case Z_MEM_ERROR:
+		*msg = "out of memory";
+		return -1;
+	default:
+		*msg = s->msg ? s->msg : "inflate failed";
+		return -1;
+	}
+}
+#endif
+
 struct rb_tarread {
 	char *path;
 	int fd;
 	int hash;
 	struct rb_sha256 sha;
-	z_stream zs;
+	gz_stream zs;
 	int zs_ready;
 	enum gz_state gz;
 	unsigned char in[IN_SIZE];
@@ -129,29 +217,36 @@ static int copy_out(struct rb_tarread *t, const unsigned char *p, size_t len)
 }
 
 /* Does what is left of the input start another gzip member? */
-static int member_follows(const z_stream *zs)
+static int member_follows(const gz_stream *zs)
 {
 	return zs->next_in[0] == 0x1f &&
 	       (zs->avail_in < 2 || zs->next_in[1] == 0x8b);
 }
 
-/* Inflate len bytes of input. */
+/*
+ * Inflate len bytes of input (0: the end, for what the inflater still
+ * holds), until all are used and nothing more comes out.
+ */
 static int inflate_out(struct rb_tarread *t, unsigned char *p, size_t len)
 {
-	z_stream *zs = &t->zs;
+	gz_stream *zs = &t->zs;
 
 	zs->next_in = p;
-	zs->avail_in = (uInt)len;
-	while (zs->avail_in && t->gz != GZ_TRAILER) {
+	zs->avail_in = (uint32_t)len;
+	for (;;) {
+		const char *msg = NULL;
 		unsigned char *s;
+		size_t in, room;
 		int r;
 
+		if (t->gz == GZ_TRAILER || (t->gz == GZ_BETWEEN && !zs->avail_in))
+			return 0;
 		if (t->gz == GZ_BETWEEN) {
 			if (!member_follows(zs)) {
 				t->gz = GZ_TRAILER;
-				break;
+				return 0;
 			}
-			if (inflateReset(zs) != Z_OK)
+			if (gz_reset(zs) < 0)
 				return fail(t, "%s", "cannot inflate");
 			t->gz = GZ_MEMBER;
 		}
@@ -159,20 +254,22 @@ static int inflate_out(struct rb_tarread *t, unsigned char *p, size_t len)
 		if (!s)
 			return -1;
 		zs->next_out = s + t->fill;
-		zs->avail_out = (uInt)(SLOT_SIZE - t->fill);
-		r = inflate(zs, Z_NO_FLUSH);
+		zs->avail_out = (uint32_t)(SLOT_SIZE - t->fill);
+		in = zs->avail_in;
+		room = zs->avail_out;
+		r = gz_step(zs, &msg);
 		t->fill = SLOT_SIZE - zs->avail_out;
 		if (t->fill == SLOT_SIZE)
 			publish(t);
-		if (r == Z_STREAM_END)
+		if (r < 0)
+			return fail(t, strcmp(msg, "out of memory")
+					       ? "gzip data is corrupt: %s" : "%s",
+				    msg);
+		if (r == 1)
 			t->gz = GZ_BETWEEN;
-		else if (r == Z_MEM_ERROR)
-			return fail(t, "%s", "out of memory");
-		else if (r != Z_OK && r != Z_BUF_ERROR)
-			return fail(t, "gzip data is corrupt: %s",
-				    zs->msg ? zs->msg : "inflate failed");
+		else if (zs->avail_in == in && zs->avail_out == room)
+			return 0; /* wants more input */
 	}
-	return 0;
 }
 
 static int read_all(struct rb_tarread *t)
@@ -197,7 +294,7 @@ static int read_all(struct rb_tarread *t)
 			 */
 			first = 0;
 			if (n >= 3 && t->in[0] == 0x1f && t->in[1] == 0x8b &&
-			    t->in[2] == 8 && inflateInit2(&t->zs, 16 + MAX_WBITS) == Z_OK) {
+			    t->in[2] == 8 && gz_init(&t->zs) == 0) {
 				t->zs_ready = 1;
 				t->gz = GZ_MEMBER;
 			}
@@ -206,6 +303,8 @@ static int read_all(struct rb_tarread *t)
 				   : inflate_out(t, t->in, (size_t)n))
 			return -1; /* failed, or told to stop */
 	}
+	if (t->gz != GZ_NO && inflate_out(t, t->in, 0) < 0)
+		return -1;
 	if (t->gz == GZ_MEMBER)
 		return fail(t, "%s", "truncated gzip input");
 	if (t->hash && rb_sha256_final(&t->sha, t->hex, NULL) < 0)
@@ -281,7 +380,7 @@ void rb_tarread_free(struct rb_tarread *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	if (t->zs_ready)
-		inflateEnd(&t->zs);
+		gz_end(&t->zs);
 	rb_sha256_release(&t->sha);
 	for (int i = 0; i < SLOTS; i++)
 		free(t->slot[i]);
