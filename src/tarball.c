@@ -385,7 +385,13 @@ static int write_tree_tmp(const char *root, const char *dir,
 	}
 	if (rb_sha256_final(&s.sha, hex, err) < 0)
 		goto out;
-	if (fchmod(s.fd, 0644) < 0 || fsync(s.fd) < 0) {
+	/*
+	 * No fsync: a build leaves durability to the file system, as tar
+	 * and mix release do (and as for the release directory around the
+	 * tarball); a write error still shows at write() or close().
+	 * install, where durability counts, syncs what it installs.
+	 */
+	if (fchmod(s.fd, 0644) < 0) {
 		rb_fail_errno(err, "cannot write '%s'", name);
 		goto out;
 	}
