@@ -603,6 +603,8 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		out->boot_started = vms.boot_started;
 		out->mix = vms.mix;
 		out->mix_started = vms.mix_started;
+		out->meanwhile = vms.meanwhile;
+		out->meanwhile_data = vms.meanwhile_data;
 	}
 	out->lock_fd = -1;
 	if (rb_assembly_start(plan, proj, rt, out, err) < 0)
@@ -625,6 +627,32 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	for (size_t i = 0; i < apps->nr; i++)
 		if (copy_app(plan, &apps->v[i], lib, err) < 0)
 			goto out;
+
+	if (plan->include_erts && copy_erts(rt, out->root, err) < 0)
+		goto out;
+
+	/* bin/<name> */
+	{
+		const char *vars[] = {
+			"REL_NAME", plan->release,
+			"REL_LANG", uses_elixir(apps) ? "elixir" : "erlang",
+			"REL_ENV", plan->env,
+			NULL,
+		};
+
+		free(text);
+		tpl = rb_template_find("bin.sh");
+		text = rb_render(tpl->data, vars);
+		if (write_text(bin, plan->release, text, 0755, err) < 0)
+			goto out;
+		free(text);
+		tpl = rb_template_find("nodetool.sh");
+		text = rb_render(tpl->data, vars);
+		if (write_text(bin, "nodetool", text, 0755, err) < 0)
+			goto out;
+		free(text);
+		text = NULL;
+	}
 
 	/* releases/<vsn>/: what the boot scripts are made from, first */
 	text = rel_text(plan->release, plan->version, rt->erts_vsn, apps, 0);
@@ -652,9 +680,9 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 
 		rb_boot_send(&out->boot, &job);
 	}
-
-	if (plan->include_erts && copy_erts(rt, out->root, err) < 0)
+	if (out->meanwhile && out->meanwhile(out->meanwhile_data, out, err) < 0)
 		goto out;
+
 	path = path_join(out->rel_dir, "vm.args");
 	if (copy_config_file(proj, plan->vm_args, path, default_vm_args, err) < 0)
 		goto out;
@@ -703,27 +731,6 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	if (plan->cookie &&
 	    write_text(releases, "COOKIE", plan->cookie, 0600, err) < 0)
 		goto out;
-
-	/* bin/<name> */
-	{
-		const char *vars[] = {
-			"REL_NAME", plan->release,
-			"REL_LANG", uses_elixir(apps) ? "elixir" : "erlang",
-			"REL_ENV", plan->env,
-			NULL,
-		};
-
-		free(text);
-		tpl = rb_template_find("bin.sh");
-		text = rb_render(tpl->data, vars);
-		if (write_text(bin, plan->release, text, 0755, err) < 0)
-			goto out;
-		free(text);
-		tpl = rb_template_find("nodetool.sh");
-		text = rb_render(tpl->data, vars);
-		if (write_text(bin, "nodetool", text, 0755, err) < 0)
-			goto out;
-	}
 
 	/* overlays may replace what systools reads: it is done first */
 	out->boot_started = 0;

@@ -25,6 +25,14 @@ struct rb_assembly {
 	int boot_started;
 	struct rb_mixconfig_run mix; /* elixir making sys.config */
 	int mix_started;
+	/*
+	 * Work for the time the boot scripts are being made, called once
+	 * bin/, erts-* and lib/ are complete (the tarball's start); set
+	 * before rb_assemble(), NULL for none.
+	 */
+	int (*meanwhile)(void *data, const struct rb_assembly *rel,
+			 struct rb_error *err);
+	void *meanwhile_data;
 };
 
 /*

@@ -328,6 +328,22 @@ out:
 	return ret;
 }
 
+/* The tarball, begun while the boot scripts are made (assemble.h). */
+struct early_tarball {
+	struct rb_pack pk;
+	long long epoch;
+	struct rb_tarball_early *early;
+};
+
+static int begin_tarball(void *data, const struct rb_assembly *rel,
+			 struct rb_error *err)
+{
+	struct early_tarball *t = data;
+
+	return rb_tarball_begin(&t->early, rel->root, rel->name, rel->vsn,
+				&t->pk, t->epoch, err);
+}
+
 int cmd_build(int argc, char **argv)
 {
 	struct build_opts o = { .config = "rel/config.yml" };
@@ -337,6 +353,7 @@ int cmd_build(int argc, char **argv)
 	struct rb_assembly rel = { 0 };
 	struct rb_tarball tar = { 0 };
 	struct rb_key key = { NULL, 0 };
+	struct early_tarball early = { { 0 }, 0, NULL };
 	struct rb_upgrade_summary up;
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
@@ -423,6 +440,15 @@ int cmd_build(int argc, char **argv)
 			tty_printf(stdout, "application %s %s %s\n", apps.v[i].name,
 			       apps.v[i].vsn, rb_start_type_name(apps.v[i].type));
 
+	/* the manifest and its signature from the files as they are packed */
+	early.pk = (struct rb_pack){ plan->compression, o.jobs ? atoi(o.jobs) : 0,
+				     1, key.pkey ? &key : NULL };
+	early.epoch = epoch;
+	/* --upgrade writes appups into lib/ after: no head start then */
+	if (plan->tar && !o.upgrade) {
+		rel.meanwhile = begin_tarball;
+		rel.meanwhile_data = &early;
+	}
 	if (rb_assemble(plan, &p.proj, &p.rt, &apps, &rel, &err) < 0)
 		goto fail;
 	if (o.verbose && rel.sys_config_from_mix)
@@ -465,12 +491,9 @@ int cmd_build(int argc, char **argv)
 		strvec_clear(&priv);
 	}
 	if (plan->tar) {
-		/* the manifest and its signature from the files as they are packed */
-		struct rb_pack pk = { plan->compression, o.jobs ? atoi(o.jobs) : 0,
-				      1, key.pkey ? &key : NULL };
-
-		if (rb_tarball_make(&tar, rel.root, rel.name, rel.vsn, &pk,
-				    epoch, &err) < 0)
+		if ((early.early ? rb_tarball_finish(&tar, early.early, &err)
+				 : rb_tarball_make(&tar, rel.root, rel.name, rel.vsn,
+						   &early.pk, epoch, &err)) < 0)
 			goto fail;
 		tarball = rb_assembly_final_path(&rel, tar.path);
 	} else if (!plan->dev_mode) {
@@ -497,6 +520,7 @@ int cmd_build(int argc, char **argv)
 fail:
 	ret = report_error(&err);
 out:
+	rb_tarball_early_free(early.early);
 	rb_tarball_release(&tar);
 	rb_upgrade_summary_release(&up);
 	rb_key_release(&key);

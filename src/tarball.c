@@ -265,64 +265,198 @@ static int is_meta_of(const char *path, const char *vsn)
 }
 
 /*
- * The tree's entries, hashing the files the manifest lists; then the
- * manifest (and its signature) written from those hashes, and added
- * last.  A stale manifest of vsn in the tree is replaced.
+ * A tarball being written to a temporary file: the tree's entries one
+ * by one, hashing the files the manifest lists when it makes one (vsn
+ * not NULL); at the close, the manifest (and its signature) written from
+ * those hashes and added last.  A stale manifest of vsn in the tree is
+ * replaced.
  */
-static int add_with_manifest(struct archive *a, const char *root,
-			     const struct rb_tree *t, const char *vsn,
-			     const struct rb_key *key, long long epoch,
-			     struct rb_error *err)
+struct writer {
+	const char *root;
+	struct rb_pack pk;
+	long long epoch;
+	const char *vsn; /* the manifest's version; NULL: none made */
+	struct sink s;
+	struct archive *a;
+	char *name; /* the temporary file; NULL once handed over */
+	int created, opened;
+	struct rb_manifest found;
+	struct rb_error *err; /* the sink's */
+};
+
+static void writer_abort(struct writer *w)
+{
+	if (w->a) {
+		/*
+		 * Closing finishes the (doomed) temporary file, but it is
+		 * what frees the compressor's state: archive_write_fail()
+		 * would leak zlib's.
+		 */
+		if (w->opened)
+			archive_write_close(w->a);
+		archive_write_free(w->a);
+		w->a = NULL;
+	}
+	rb_pgz_abort(w->s.gz);
+	w->s.gz = NULL;
+	if (w->s.fd >= 0)
+		close(w->s.fd);
+	w->s.fd = -1;
+	/* Failed: never leave a partial tarball behind. */
+	if (w->name && w->created)
+		unlink(w->name);
+	free(w->name);
+	w->name = NULL;
+	rb_sha256_release(&w->s.sha);
+	rb_manifest_release(&w->found);
+}
+
+/*
+ * Start a tarball in a new temporary file in dir; err is kept for the
+ * sink, whose failures show in a later call's err.
+ */
+static int writer_open(struct writer *w, const char *root, const char *dir,
+		       const struct rb_pack *pk, long long epoch,
+		       const char *vsn, struct rb_error *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->root = root;
+	w->pk = *pk;
+	w->epoch = epoch;
+	w->vsn = pk->manifest ? vsn : NULL;
+	w->s.fd = -1;
+	w->s.err = w->err = err;
+	w->name = xasprintf("%s/.relbuild-tmp-XXXXXX", dir);
+	if (rb_sha256_init(&w->s.sha, err) < 0)
+		goto fail;
+	w->s.fd = mkostemp(w->name, O_CLOEXEC);
+	if (w->s.fd < 0) {
+		rb_fail_errno(err, "cannot create a temporary file in '%s'", dir);
+		goto fail;
+	}
+	w->created = 1;
+	w->a = archive_write_new();
+	if (!w->a) {
+		rb_fail(err, "out of memory");
+		goto fail;
+	}
+	if (set_format(w->a, pk, err) < 0)
+		goto fail;
+	if (pk->compression == RB_COMPRESS_GZIP &&
+	    rb_pgz_open(&w->s.gz, 6, pack_threads(pk), sink_file, &w->s, err) < 0)
+		goto fail;
+	if (archive_write_open(w->a, &w->s, NULL, sink_write, NULL) != ARCHIVE_OK) {
+		rb_fail(err, "cannot write '%s': %s", w->name,
+			archive_error_string(w->a));
+		goto fail;
+	}
+	w->opened = 1;
+	return 0;
+fail:
+	writer_abort(w);
+	return -1;
+}
+
+static int writer_add(struct writer *w, const struct rb_tree_entry *te,
+		      struct rb_error *err)
+{
+	int listed;
+
+	w->s.err = err;
+	if (w->vsn && is_meta_of(te->path, w->vsn))
+		return 0;
+	listed = w->vsn && S_ISREG(te->mode) && rb_manifest_listed(w->vsn, te->path);
+	return add_entry(w->a, w->root, te, w->epoch, listed ? &w->found : NULL,
+			 err);
+}
+
+/* The manifest from the hashes found, then its files as the last entries. */
+static int writer_add_manifest(struct writer *w, struct rb_error *err)
 {
 	static const char *const meta[] = { "MODES", "SHA256SUMS", RB_SIG_NAME };
-	struct rb_manifest found = RB_MANIFEST_INIT;
-	int ret = -1;
 
-	for (size_t i = 0; i < t->nr; i++) {
-		const struct rb_tree_entry *te = &t->v[i];
-
-		if (is_meta_of(te->path, vsn))
-			continue;
-		if (add_entry(a, root, te, epoch,
-			      S_ISREG(te->mode) && rb_manifest_listed(vsn, te->path)
-				      ? &found : NULL,
-			      err) < 0)
-			goto out;
-	}
-	if (rb_manifest_write_found(root, vsn, &found, NULL, err) < 0)
-		goto out;
-	if (key && rb_sign_manifest(key, root, vsn, err) < 0)
-		goto out;
+	if (rb_manifest_write_found(w->root, w->vsn, &w->found, NULL, err) < 0)
+		return -1;
+	if (w->pk.key && rb_sign_manifest(w->pk.key, w->root, w->vsn, err) < 0)
+		return -1;
 	for (size_t i = 0; i < sizeof(meta) / sizeof(*meta); i++) {
 		struct rb_tree_entry te = { NULL, 0, NULL };
 		char *full;
 		struct stat st;
 		int r;
 
-		te.path = xasprintf("releases/%s/%s", vsn, meta[i]);
-		if (i == 2 && !key) { /* unsigned */
-			free(te.path);
+		if (i == 2 && !w->pk.key) /* unsigned */
 			continue;
-		}
-		full = path_join(root, te.path);
+		te.path = xasprintf("releases/%s/%s", w->vsn, meta[i]);
+		full = path_join(w->root, te.path);
 		r = lstat(full, &st);
 		free(full);
 		te.mode = r < 0 ? 0 : st.st_mode;
-		r = r < 0 ? rb_fail_errno(err, "cannot stat '%s/%s'", root, te.path)
-			  : add_entry(a, root, &te, epoch, NULL, err);
+		r = r < 0 ? rb_fail_errno(err, "cannot stat '%s/%s'", w->root, te.path)
+			  : add_entry(w->a, w->root, &te, w->epoch, NULL, err);
 		free(te.path);
 		if (r < 0)
-			goto out;
+			return -1;
 	}
-	ret = 0;
-out:
-	rb_manifest_release(&found);
-	return ret;
+	return 0;
 }
 
 /*
- * Write the tarball to a new temporary file in dir; *tmp receives its
- * name (caller frees, and renames or removes it).
+ * Finish the tarball: *tmp receives the temporary file's name (the
+ * caller frees, and renames or removes it), hex its SHA-256.  w is
+ * released either way.
+ */
+static int writer_close(struct writer *w, char hex[RB_SHA256_HEX],
+			char **tmp, struct rb_error *err)
+{
+	int r;
+
+	w->s.err = err;
+	if (w->vsn && writer_add_manifest(w, err) < 0)
+		goto fail;
+	w->opened = 0;
+	if (archive_write_close(w->a) != ARCHIVE_OK) {
+		rb_fail(err, "cannot write '%s': %s", w->name,
+			archive_error_string(w->a));
+		goto fail;
+	}
+	if (w->s.gz) {
+		struct rb_pgz *gz = w->s.gz;
+
+		w->s.gz = NULL;
+		if (rb_pgz_close(gz, err) < 0)
+			goto fail;
+	}
+	if (rb_sha256_final(&w->s.sha, hex, err) < 0)
+		goto fail;
+	/*
+	 * No fsync: a build leaves durability to the file system, as tar
+	 * and mix release do (and as for the release directory around the
+	 * tarball); a write error still shows at write() or close().
+	 * install, where durability counts, syncs what it installs.
+	 */
+	if (fchmod(w->s.fd, 0644) < 0) {
+		rb_fail_errno(err, "cannot write '%s'", w->name);
+		goto fail;
+	}
+	r = close(w->s.fd);
+	w->s.fd = -1;
+	if (r < 0) {
+		rb_fail_errno(err, "cannot write '%s'", w->name);
+		goto fail;
+	}
+	*tmp = w->name;
+	w->name = NULL;
+	writer_abort(w);
+	return 0;
+fail:
+	writer_abort(w);
+	return -1;
+}
+
+/*
+ * Write the tarball of the tree at root to a new temporary file in
+ * dir; *tmp receives its name (caller frees, and renames or removes it).
  */
 static int write_tree_tmp(const char *root, const char *dir,
 			  const struct rb_pack *pk, long long epoch,
@@ -330,98 +464,21 @@ static int write_tree_tmp(const char *root, const char *dir,
 			  char **tmp, struct rb_error *err)
 {
 	struct rb_tree t = RB_TREE_INIT;
-	struct sink s = { -1, { NULL }, NULL, err };
-	struct archive *a = NULL;
-	char *name = xasprintf("%s/.relbuild-tmp-XXXXXX", dir);
-	int created = 0, opened = 0, ret = -1;
+	struct writer w;
+	int ret = -1;
 
 	if (rb_tree_list(&t, root, ex, err) < 0)
 		goto out;
-	if (rb_sha256_init(&s.sha, err) < 0)
+	if (writer_open(&w, root, dir, pk, epoch, ex ? ex->vsn : NULL, err) < 0)
 		goto out;
-	s.fd = mkostemp(name, O_CLOEXEC);
-	if (s.fd < 0) {
-		rb_fail_errno(err, "cannot create a temporary file in '%s'", dir);
-		goto out;
-	}
-	created = 1;
-	a = archive_write_new();
-	if (!a) {
-		rb_fail(err, "out of memory");
-		goto out;
-	}
-	if (set_format(a, pk, err) < 0)
-		goto out;
-	if (pk->compression == RB_COMPRESS_GZIP &&
-	    rb_pgz_open(&s.gz, 6, pack_threads(pk), sink_file, &s, err) < 0)
-		goto out;
-	if (archive_write_open(a, &s, NULL, sink_write, NULL) != ARCHIVE_OK) {
-		rb_fail(err, "cannot write '%s': %s", name,
-			archive_error_string(a));
-		goto out;
-	}
-	opened = 1;
-	if (pk->manifest && ex && ex->vsn) {
-		if (add_with_manifest(a, root, &t, ex->vsn, pk->key, epoch,
-				      err) < 0)
+	for (size_t i = 0; i < t.nr; i++) {
+		if (writer_add(&w, &t.v[i], err) < 0) {
+			writer_abort(&w);
 			goto out;
-	} else {
-		for (size_t i = 0; i < t.nr; i++)
-			if (add_entry(a, root, &t.v[i], epoch, NULL, err) < 0)
-				goto out;
+		}
 	}
-	opened = 0;
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		rb_fail(err, "cannot write '%s': %s", name,
-			archive_error_string(a));
-		goto out;
-	}
-	if (s.gz) {
-		struct rb_pgz *gz = s.gz;
-
-		s.gz = NULL;
-		if (rb_pgz_close(gz, err) < 0)
-			goto out;
-	}
-	if (rb_sha256_final(&s.sha, hex, err) < 0)
-		goto out;
-	/*
-	 * No fsync: a build leaves durability to the file system, as tar
-	 * and mix release do (and as for the release directory around the
-	 * tarball); a write error still shows at write() or close().
-	 * install, where durability counts, syncs what it installs.
-	 */
-	if (fchmod(s.fd, 0644) < 0) {
-		rb_fail_errno(err, "cannot write '%s'", name);
-		goto out;
-	}
-	ret = close(s.fd);
-	s.fd = -1;
-	if (ret < 0) {
-		rb_fail_errno(err, "cannot write '%s'", name);
-		goto out;
-	}
-	*tmp = name;
-	name = NULL;
+	ret = writer_close(&w, hex, tmp, err);
 out:
-	if (a) {
-		/*
-		 * Closing finishes the (doomed) temporary file, but it is
-		 * what frees the compressor's state: archive_write_fail()
-		 * would leak zlib's.
-		 */
-		if (opened)
-			archive_write_close(a);
-		archive_write_free(a);
-	}
-	rb_pgz_abort(s.gz);
-	if (s.fd >= 0)
-		close(s.fd);
-	/* Failed: never leave a partial tarball behind. */
-	if (name && created)
-		unlink(name);
-	free(name);
-	rb_sha256_release(&s.sha);
 	rb_tree_release(&t);
 	return ret;
 }
@@ -465,9 +522,179 @@ void rb_tarball_release(struct rb_tarball *t)
 	rb_tarball_init(t);
 }
 
-int rb_tarball_make(struct rb_tarball *out, const char *root,
-		    const char *name, const char *vsn, const struct rb_pack *pk,
-		    long long epoch, struct rb_error *err)
+/*
+ * A tarball begun while the release is still being assembled: the
+ * entries that sort before releases/ (bin/, erts-*, lib/: most of the
+ * bytes) are packed at once, the rest at the finish.
+ */
+struct rb_tarball_early {
+	char *root, *name, *vsn, *dir;
+	struct rb_pack pk;
+	long long epoch;
+	struct writer w;
+	int open;
+	struct rb_tree done; /* the entries packed, in order */
+	struct stat *st;     /* each one's lstat once packed */
+};
+
+void rb_tarball_early_free(struct rb_tarball_early *e)
+{
+	if (!e)
+		return;
+	if (e->open)
+		writer_abort(&e->w);
+	rb_tree_release(&e->done);
+	free(e->st);
+	free(e->root);
+	free(e->name);
+	free(e->vsn);
+	free(e->dir);
+	free(e);
+}
+
+/* Where the tarball goes: root/releases/<vsn>, checked. */
+static char *tarball_dir(const char *root, const char *name, const char *vsn,
+			 struct rb_error *err)
+{
+	char *dir;
+
+	if (!is_path_component(name)) {
+		rb_fail(err, "invalid release name '%s'", name);
+		return NULL;
+	}
+	if (!is_path_component(vsn)) {
+		rb_fail(err, "invalid release version '%s'", vsn);
+		return NULL;
+	}
+	dir = xasprintf("%s/releases/%s", root, vsn);
+	if (!is_dir(dir)) {
+		rb_fail(err, "'%s' is not a directory", dir);
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static int same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	       a->st_mode == b->st_mode && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int rb_tarball_begin(struct rb_tarball_early **out, const char *root,
+		     const char *name, const char *vsn,
+		     const struct rb_pack *pk, long long epoch,
+		     struct rb_error *err)
+{
+	struct rb_tarball_early *e = xcalloc(1, sizeof(*e));
+	struct rb_exclude ex = { vsn, NULL, 1 };
+	struct rb_tree t = RB_TREE_INIT;
+	int ret = -1;
+
+	*out = NULL;
+	e->dir = tarball_dir(root, name, vsn, err);
+	if (!e->dir)
+		goto out;
+	e->root = xstrdup(root);
+	e->name = xstrdup(name);
+	e->vsn = xstrdup(vsn);
+	e->pk = *pk;
+	e->epoch = epoch;
+	if (rb_tree_list(&t, root, &ex, err) < 0 ||
+	    writer_open(&e->w, e->root, e->dir, pk, epoch, e->vsn, err) < 0)
+		goto out;
+	e->open = 1;
+	e->st = xcalloc(t.nr + 1, sizeof(*e->st));
+	for (size_t i = 0; i < t.nr && strcmp(t.v[i].path, "releases") < 0; i++) {
+		char *full = path_join(root, t.v[i].path);
+		int r = writer_add(&e->w, &t.v[i], err);
+
+		if (!r && lstat(full, &e->st[i]) < 0)
+			r = rb_fail_errno(err, "cannot stat '%s'", full);
+		free(full);
+		if (r < 0)
+			goto out;
+		/* moved: t's entries after i are released with t */
+		ALLOC_GROW(e->done.v, e->done.nr + 1, e->done.alloc);
+		e->done.v[e->done.nr++] = t.v[i];
+		t.v[i].path = t.v[i].link = NULL;
+	}
+	*out = e;
+	e = NULL;
+	ret = 0;
+out:
+	rb_tree_release(&t);
+	rb_tarball_early_free(e);
+	return ret;
+}
+
+/*
+ * Whether what e packed is still the start of tree t, each entry as it
+ * was packed.
+ */
+static int early_holds(const struct rb_tarball_early *e, const struct rb_tree *t)
+{
+	if (t->nr < e->done.nr)
+		return 0;
+	for (size_t i = 0; i < e->done.nr; i++) {
+		const struct rb_tree_entry *a = &e->done.v[i], *b = &t->v[i];
+		char *full;
+		struct stat st;
+		int r;
+
+		if (strcmp(a->path, b->path) || a->mode != b->mode ||
+		    !a->link != !b->link || (a->link && strcmp(a->link, b->link)))
+			return 0;
+		full = path_join(e->root, a->path);
+		r = lstat(full, &st);
+		free(full);
+		if (r < 0 || !same_stat(&st, &e->st[i]))
+			return 0;
+	}
+	/* nothing new sorts among them either */
+	return t->nr == e->done.nr ||
+	       strcmp(t->v[e->done.nr].path, "releases") >= 0;
+}
+
+/*
+ * The rest of the tree after what e packed; or, when that changed
+ * meanwhile, all of it again.
+ */
+static int finish_tmp(struct rb_tarball_early *e, char hex[RB_SHA256_HEX],
+		      char **tmp, struct rb_error *err)
+{
+	struct rb_exclude ex = { e->vsn, NULL, 1 };
+	struct rb_tree t = RB_TREE_INIT;
+	int ret = -1;
+
+	if (rb_tree_list(&t, e->root, &ex, err) < 0)
+		goto out;
+	if (!early_holds(e, &t)) {
+		writer_abort(&e->w);
+		e->open = 0;
+		ret = write_tree_tmp(e->root, e->dir, &e->pk, e->epoch, &ex, hex,
+				     tmp, err);
+		goto out;
+	}
+	for (size_t i = e->done.nr; i < t.nr; i++)
+		if (writer_add(&e->w, &t.v[i], err) < 0)
+			goto out;
+	e->open = 0;
+	ret = writer_close(&e->w, hex, tmp, err);
+out:
+	rb_tree_release(&t);
+	return ret;
+}
+
+/*
+ * Pack as rb_tarball_make() does; with early, on from what it packed.
+ * Its root, name, vsn, pk and epoch are then early's.
+ */
+static int make(struct rb_tarball *out, const char *root, const char *name,
+		const char *vsn, const struct rb_pack *pk, long long epoch,
+		struct rb_tarball_early *early, struct rb_error *err)
 {
 	struct rb_exclude ex = { vsn, NULL, 1 };
 	const char *ext = rb_compression_ext(pk->compression);
@@ -475,19 +702,9 @@ int rb_tarball_make(struct rb_tarball *out, const char *root,
 	char hex[RB_SHA256_HEX];
 	int placed = 0, ret = -1;
 
-	if (!is_path_component(name)) {
-		rb_fail(err, "invalid release name '%s'", name);
+	dir = tarball_dir(root, name, vsn, err);
+	if (!dir)
 		goto out;
-	}
-	if (!is_path_component(vsn)) {
-		rb_fail(err, "invalid release version '%s'", vsn);
-		goto out;
-	}
-	dir = xasprintf("%s/releases/%s", root, vsn);
-	if (!is_dir(dir)) {
-		rb_fail(err, "'%s' is not a directory", dir);
-		goto out;
-	}
 	rb_tarball_release(out);
 	out->path = xasprintf("%s/%s%s", dir, name, ext);
 	out->versioned = xasprintf("%s/%s-%s%s", dir, name, vsn, ext);
@@ -497,7 +714,8 @@ int rb_tarball_make(struct rb_tarball *out, const char *root,
 	unlink(out->versioned);
 	unlink(out->sidecar);
 
-	if (write_tree_tmp(root, dir, pk, epoch, &ex, hex, &tmp, err) < 0)
+	if ((early ? finish_tmp(early, hex, &tmp, err)
+		   : write_tree_tmp(root, dir, pk, epoch, &ex, hex, &tmp, err)) < 0)
 		goto out;
 	tmplink = xasprintf("%s.link", tmp);
 	if (link_or_copy(tmp, tmplink, err) < 0)
@@ -534,6 +752,20 @@ out:
 	free(tmp);
 	free(dir);
 	return ret;
+}
+
+int rb_tarball_make(struct rb_tarball *out, const char *root,
+		    const char *name, const char *vsn, const struct rb_pack *pk,
+		    long long epoch, struct rb_error *err)
+{
+	return make(out, root, name, vsn, pk, epoch, NULL, err);
+}
+
+int rb_tarball_finish(struct rb_tarball *out, struct rb_tarball_early *early,
+		      struct rb_error *err)
+{
+	return make(out, early->root, early->name, early->vsn, &early->pk,
+		    early->epoch, early, err);
 }
 
 /*

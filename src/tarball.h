@@ -89,6 +89,27 @@ int rb_tarball_make(struct rb_tarball *out, const char *root,
 		    long long epoch, struct rb_error *err);
 
 /*
+ * A tarball begun before the release is complete, so that most of it is
+ * packed while the build waits on something else (the boot scripts'
+ * VM): rb_tarball_begin() packs the entries of root that sort before
+ * releases/ (bin/, erts-*, lib/), rb_tarball_finish() lists the tree
+ * again and packs the rest, as rb_tarball_make() would.  Should what was
+ * packed have changed meanwhile (an entry added among them, removed,
+ * or written to since), the finish packs the whole tree again: the
+ * bytes are rb_tarball_make()'s either way.  Free early with
+ * rb_tarball_early_free() whatever happens (NULL is fine).
+ */
+struct rb_tarball_early;
+
+int rb_tarball_begin(struct rb_tarball_early **out, const char *root,
+		     const char *name, const char *vsn,
+		     const struct rb_pack *pk, long long epoch,
+		     struct rb_error *err);
+int rb_tarball_finish(struct rb_tarball *out, struct rb_tarball_early *early,
+		      struct rb_error *err);
+void rb_tarball_early_free(struct rb_tarball_early *early);
+
+/*
  * Check a tarball (any compression libarchive recognises) against the
  * one releases/<vsn>/SHA256SUMS it holds, streaming it: nothing is
  * extracted.  Every regular file is hashed; every problem is collected

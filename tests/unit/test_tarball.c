@@ -1086,6 +1086,122 @@ static void test_threads_same_bytes(void **state)
 	}
 }
 
+/*
+ * The tarball of root as the build makes it (manifest files last): begun
+ * early, then change() applied, then finished; or, without early, made
+ * at once.  Its bytes.
+ */
+static char *build_tarball(const char *root, enum rb_compression c, int early,
+			   void (*change)(const char *root), size_t *len)
+{
+	struct rb_pack pk = { .compression = c, .threads = 2, .manifest = 1 };
+	struct rb_tarball_early *e = NULL;
+	struct rb_tarball t;
+	struct rb_error err;
+	char *data;
+	int r;
+
+	rb_tarball_init(&t);
+	if (early) {
+		assert_int_equal(rb_tarball_begin(&e, root, "shop", "0.1.0", &pk, EPOCH, &err), 0);
+		assert_non_null(e);
+	}
+	if (change)
+		change(root);
+	r = early ? rb_tarball_finish(&t, e, &err)
+		  : rb_tarball_make(&t, root, "shop", "0.1.0", &pk, EPOCH, &err);
+	if (r < 0)
+		fail_msg("%s", err.msg);
+	data = test_slurp(t.path, len);
+	rb_tarball_early_free(e);
+	rb_tarball_release(&t);
+	return data;
+}
+
+static void grow_beam(const char *root)
+{
+	put(root, "lib/shop-0.1.0/ebin/shop.beam", "FOR1 shop beam, rebuilt", 0644,
+	    1700000000);
+}
+
+static void add_etc(const char *root)
+{
+	put(root, "etc/app.conf", "port = 4000\n", 0644, 1700000000);
+}
+
+static void add_release_file(const char *root)
+{
+	put(root, "releases/0.1.0/late.txt", "written after the start\n", 0644,
+	    1700000000);
+}
+
+static void drop_link(const char *root)
+{
+	char *link = path_join(root, "bin/shop-link");
+
+	assert_int_equal(unlink(link), 0);
+	free(link);
+}
+
+/*
+ * A tarball begun early has the bytes of one made at once, whatever
+ * happened to the tree in between: what sorts after lib/ is added
+ * then, a change among what was packed early makes it start over.
+ */
+static void test_early_same_bytes(void **state)
+{
+	struct fixture *f = *state;
+	void (*changes[])(const char *) = {
+		NULL, add_release_file, grow_beam, add_etc, drop_link,
+	};
+
+	for (int c = RB_COMPRESS_GZIP; c <= RB_COMPRESS_NONE; c++) {
+		for (size_t i = 0; i < sizeof(changes) / sizeof(*changes); i++) {
+			size_t la, lb;
+			char *a = build_tarball(f->a, (enum rb_compression)c, 1,
+						changes[i], &la);
+			char *b = build_tarball(f->a, (enum rb_compression)c, 0,
+						NULL, &lb);
+
+			assert_int_equal(la, lb);
+			assert_memory_equal(a, b, la);
+			free(a);
+			free(b);
+		}
+		teardown(state);
+		setup(state);
+		f = *state;
+	}
+}
+
+/* Given up before the finish: no temporary file left behind. */
+static void test_early_abandoned(void **state)
+{
+	struct fixture *f = *state;
+	struct rb_pack pk = { .compression = RB_COMPRESS_GZIP, .manifest = 1 };
+	struct rb_tarball_early *e = NULL;
+	struct strvec names = STRVEC_INIT;
+	char *dir = path_join(f->a, "releases/0.1.0");
+	struct rb_error err;
+
+	assert_int_equal(list_dir(dir, &names, &err), 0);
+	size_t before = names.nr;
+	strvec_clear(&names);
+	assert_int_equal(rb_tarball_begin(&e, f->a, "shop", "0.1.0", &pk, EPOCH, &err), 0);
+	assert_int_equal(list_dir(dir, &names, &err), 0);
+	assert_int_equal(names.nr, before + 1); /* the temporary tarball */
+	strvec_clear(&names);
+	rb_tarball_early_free(e);
+	assert_int_equal(list_dir(dir, &names, &err), 0);
+	assert_int_equal(names.nr, before);
+	strvec_clear(&names);
+	/* and a bad version is refused before anything is written */
+	assert_int_equal(rb_tarball_begin(&e, f->a, "shop", "../0.1.0", &pk, EPOCH, &err), -1);
+	assert_null(e);
+	assert_string_equal(err.msg, "invalid release version '../0.1.0'");
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1108,6 +1224,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manifest_while_packing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_same_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_same_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_abandoned, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
