@@ -245,16 +245,16 @@ int rb_beam_strip_file(const char *from, const char *to,
 	mode_t mode;
 	int ret = -1;
 
-	if (stat(from, &st) < 0)
-		return rb_fail_errno(err, "cannot stat '%s'", from);
-	mode = rb_normal_mode(st.st_mode); /* as copy_file() */
-	if (read_file(from, &buf, &len, err) < 0)
+	if (read_file_st(from, &buf, &len, &st, err) < 0)
 		return -1;
+	mode = rb_normal_mode(st.st_mode); /* as copy_file() */
 	if (rb_beam_strip(buf, len, NULL, &out, &out_len, &e) < 0) {
 		rb_error(err, e.code, "cannot strip '%s': %s", from, e.msg);
 		goto out;
 	}
-	ret = write_file(to, out, out_len, mode, err);
+	/* in place: replaced whole; elsewhere: written where it is */
+	ret = strcmp(from, to) ? write_file_in_place(to, out, out_len, mode, err)
+			       : write_file(to, out, out_len, mode, err);
 out:
 	free(out);
 	free(buf);

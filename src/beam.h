@@ -101,9 +101,10 @@ const struct rb_beam_chunk *rb_beam_find(const struct rb_beam *beam,
 int rb_beam_strip(const void *data, size_t len, const char *const *keep,
 		  unsigned char **out, size_t *out_len, struct rb_error *err);
 /*
- * Write the rb_beam_strip()ped form of file from to file to (which may be
- * the same path), mode 0644, or 0755 if from has an executable bit.  A
- * compressed beam is copied unchanged.
+ * Write the rb_beam_strip()ped form of file from to file to, mode 0644,
+ * or 0755 if from has an executable bit (as rb_normal_mode()).  to may be
+ * from itself, then replaced atomically; another to is written in place
+ * (write_file_in_place()).  A compressed beam is copied unchanged.
  */
 int rb_beam_strip_file(const char *from, const char *to,
 		       struct rb_error *err);

@@ -246,16 +246,20 @@ static int bad_name_char(const char *s)
 	return 0;
 }
 
-static void tree_add(struct rb_tree *t, const char *path, mode_t mode,
-		     const char *link)
+static void tree_add(struct rb_tree *t, const char *path,
+		     const struct stat *st, const char *link)
 {
 	struct rb_tree_entry *e;
 
 	ALLOC_GROW(t->v, t->nr + 1, t->alloc);
 	e = &t->v[t->nr++];
 	e->path = xstrdup(path);
-	e->mode = mode;
+	e->mode = st->st_mode;
 	e->link = link ? xstrdup(link) : NULL;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->size = st->st_size;
+	e->mtime = st->st_mtim;
 }
 
 static int read_link(const char *path, char **out, struct rb_error *err)
@@ -324,7 +328,7 @@ static int walk(struct rb_tree *t, const char *root, const char *rel,
 			goto next;
 		if (S_ISLNK(st.st_mode) && (r = read_link(full, &link, err)) < 0)
 			goto next;
-		tree_add(t, sub, st.st_mode, link);
+		tree_add(t, sub, &st, link);
 		if (S_ISDIR(st.st_mode))
 			r = walk(t, root, sub, ex, err);
 next:

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "error.h"
 #include "util.h"
@@ -99,6 +100,11 @@ struct rb_tree_entry {
 	char *path;  /* relative to the root, no "./", no trailing '/' */
 	mode_t mode; /* st_mode: type and permission bits */
 	char *link;  /* symlink target as stored, else NULL */
+	/* what else lstat said: enough to tell a file written to since */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
 };
 
 struct rb_tree {

@@ -380,7 +380,7 @@ static int writer_add_manifest(struct writer *w, struct rb_error *err)
 	if (w->pk.key && rb_sign_manifest(w->pk.key, w->root, w->vsn, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(meta) / sizeof(*meta); i++) {
-		struct rb_tree_entry te = { NULL, 0, NULL };
+		struct rb_tree_entry te = { 0 };
 		char *full;
 		struct stat st;
 		int r;
@@ -533,8 +533,7 @@ struct rb_tarball_early {
 	long long epoch;
 	struct writer w;
 	int open;
-	struct rb_tree done; /* the entries packed, in order */
-	struct stat *st;     /* each one's lstat once packed */
+	struct rb_tree done; /* the entries packed, as listed before */
 };
 
 void rb_tarball_early_free(struct rb_tarball_early *e)
@@ -544,7 +543,6 @@ void rb_tarball_early_free(struct rb_tarball_early *e)
 	if (e->open)
 		writer_abort(&e->w);
 	rb_tree_release(&e->done);
-	free(e->st);
 	free(e->root);
 	free(e->name);
 	free(e->vsn);
@@ -575,12 +573,18 @@ static char *tarball_dir(const char *root, const char *name, const char *vsn,
 	return dir;
 }
 
-static int same_stat(const struct stat *a, const struct stat *b)
+/*
+ * Whether a and b are one entry, unchanged: the same path, type, mode,
+ * link target, inode, size and mtime.
+ */
+static int same_entry(const struct rb_tree_entry *a,
+		      const struct rb_tree_entry *b)
 {
-	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
-	       a->st_mode == b->st_mode && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	return !strcmp(a->path, b->path) && a->mode == b->mode &&
+	       !a->link == !b->link && (!a->link || !strcmp(a->link, b->link)) &&
+	       a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 int rb_tarball_begin(struct rb_tarball_early **out, const char *root,
@@ -606,15 +610,12 @@ int rb_tarball_begin(struct rb_tarball_early **out, const char *root,
 	    writer_open(&e->w, e->root, e->dir, pk, epoch, e->vsn, err) < 0)
 		goto out;
 	e->open = 1;
-	e->st = xcalloc(t.nr + 1, sizeof(*e->st));
+	/*
+	 * Listed before being read: a file written to after its listing
+	 * has another mtime (or size) at the finish, whenever that was.
+	 */
 	for (size_t i = 0; i < t.nr && strcmp(t.v[i].path, "releases") < 0; i++) {
-		char *full = path_join(root, t.v[i].path);
-		int r = writer_add(&e->w, &t.v[i], err);
-
-		if (!r && lstat(full, &e->st[i]) < 0)
-			r = rb_fail_errno(err, "cannot stat '%s'", full);
-		free(full);
-		if (r < 0)
+		if (writer_add(&e->w, &t.v[i], err) < 0)
 			goto out;
 		/* moved: t's entries after i are released with t */
 		ALLOC_GROW(e->done.v, e->done.nr + 1, e->done.alloc);
@@ -632,27 +633,15 @@ out:
 
 /*
  * Whether what e packed is still the start of tree t, each entry as it
- * was packed.
+ * was listed then.
  */
 static int early_holds(const struct rb_tarball_early *e, const struct rb_tree *t)
 {
 	if (t->nr < e->done.nr)
 		return 0;
-	for (size_t i = 0; i < e->done.nr; i++) {
-		const struct rb_tree_entry *a = &e->done.v[i], *b = &t->v[i];
-		char *full;
-		struct stat st;
-		int r;
-
-		if (strcmp(a->path, b->path) || a->mode != b->mode ||
-		    !a->link != !b->link || (a->link && strcmp(a->link, b->link)))
+	for (size_t i = 0; i < e->done.nr; i++)
+		if (!same_entry(&e->done.v[i], &t->v[i]))
 			return 0;
-		full = path_join(e->root, a->path);
-		r = lstat(full, &st);
-		free(full);
-		if (r < 0 || !same_stat(&st, &e->st[i]))
-			return 0;
-	}
 	/* nothing new sorts among them either */
 	return t->nr == e->done.nr ||
 	       strcmp(t->v[e->done.nr].path, "releases") >= 0;

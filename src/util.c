@@ -339,28 +339,40 @@ int remove_tree(const char *path, struct rb_error *err)
 	return ret;
 }
 
-int read_file(const char *path, char **out, size_t *len, struct rb_error *err)
+int read_file_st(const char *path, char **out, size_t *len, struct stat *st,
+		 struct rb_error *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char buf[65536];
-	struct stat st;
+	struct stat own;
 	ssize_t n;
-	/* O_NONBLOCK: a FIFO must not hang the open; cleared below */
+	/*
+	 * O_NONBLOCK: a FIFO must not hang the open.  It is refused below,
+	 * and O_NONBLOCK means nothing to the regular file that is read.
+	 */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
+	if (!st)
+		st = &own;
 	if (fd < 0)
 		return rb_fail_errno(err, "cannot open '%s'", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (S_ISDIR(st.st_mode))
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		if (S_ISDIR(st->st_mode))
 			rb_fail(err, "'%s' is a directory, not a file", path);
 		else
 			rb_fail(err, "'%s' is %s, not a regular file", path,
-				file_kind(st.st_mode));
+				file_kind(st->st_mode));
 		close(fd);
 		return -1;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	/* the size as it is now, and room to see the end (or more) */
+	sb_grow(&sb, (size_t)st->st_size + 1);
+	sb.buf[0] = '\0';
+	for (;;) {
+		if (sb.alloc - sb.len < 2)
+			sb_grow(&sb, 65536);
+		n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
+		if (n == 0)
+			break;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -369,13 +381,19 @@ int read_file(const char *path, char **out, size_t *len, struct rb_error *err)
 			sb_release(&sb);
 			return -1;
 		}
-		sb_add(&sb, buf, (size_t)n);
+		sb.len += (size_t)n;
+		sb.buf[sb.len] = '\0';
 	}
 	close(fd);
 	if (len)
 		*len = sb.len;
 	*out = sb_detach(&sb);
 	return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len, struct rb_error *err)
+{
+	return read_file_st(path, out, len, NULL, err);
 }
 
 int write_all(int fd, const void *data, size_t len)
@@ -422,6 +440,23 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode,
 out:
 	free(tmp);
 	return ret;
+}
+
+int write_file_in_place(const char *path, const void *data, size_t len,
+		   mode_t mode, struct rb_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return rb_fail_errno(err, "cannot create '%s'", path);
+	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0) {
+		rb_fail_errno(err, "cannot write '%s'", path);
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return rb_fail_errno(err, "cannot write '%s'", path);
+	return 0;
 }
 
 const char *file_kind(mode_t mode)

@@ -82,14 +82,27 @@ int has_prefix(const char *s, const char *prefix);
 int mkdir_p(const char *path, struct rb_error *err);
 /* rm -rf; a missing path is not an error. */
 int remove_tree(const char *path, struct rb_error *err);
-/* Read a whole file; *out is NUL-terminated, caller frees. */
+/*
+ * Read a whole regular file; *out is NUL-terminated, caller frees.  A
+ * FIFO, device or directory is refused (without blocking).
+ */
 int read_file(const char *path, char **out, size_t *len,
 	      struct rb_error *err);
+/* read_file(), and *st the file's fstat (when st is not NULL). */
+struct stat;
+int read_file_st(const char *path, char **out, size_t *len, struct stat *st,
+		 struct rb_error *err);
 /* write(2) all of data, retrying after EINTR; -1 with errno on failure. */
 int write_all(int fd, const void *data, size_t len);
 /* Write a whole file with the given mode (via a temp file and rename). */
 int write_file(const char *path, const void *data, size_t len, mode_t mode,
 	       struct rb_error *err);
+/*
+ * Write a whole file with the given mode in place (created or
+ * truncated): not atomic, for a file in a tree nothing else reads yet.
+ */
+int write_file_in_place(const char *path, const void *data, size_t len,
+		   mode_t mode, struct rb_error *err);
 /*
  * The mode a release file is stored with (type bits of st_mode count):
  * directories 0755, symlinks 0777; files 0755 if any execute bit is

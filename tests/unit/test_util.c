@@ -10,7 +10,9 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -85,6 +87,69 @@ static void test_missing_program(void **state)
 	sb_release(&out);
 }
 
+/* read_file(): exact bytes whatever the size, a NUL after them. */
+static void test_read_file(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 300001 };
+	char dir[] = "/tmp/rb-util-XXXXXX";
+	struct rb_error err = { 0, "" };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+		char *path = path_join(dir, "f");
+		char *data = xmalloc(sizes[i] + 1), *got = NULL;
+		struct stat st;
+		size_t len = 12345;
+
+		for (size_t j = 0; j < sizes[i]; j++)
+			data[j] = (char)('a' + j % 26);
+		assert_int_equal(write_file(path, data, sizes[i], 0640, &err), 0);
+		assert_int_equal(read_file_st(path, &got, &len, &st, &err), 0);
+		assert_int_equal(len, sizes[i]);
+		assert_memory_equal(got, data, sizes[i]);
+		assert_int_equal(got[len], '\0');
+		assert_int_equal(st.st_size, (off_t)sizes[i]);
+		assert_int_equal(st.st_mode & 07777, 0640);
+		free(got);
+		free(data);
+		free(path);
+	}
+	/* a FIFO is refused at once, not waited on */
+	{
+		char *fifo = path_join(dir, "fifo"), *got = NULL;
+
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(read_file(fifo, &got, NULL, &err), -1);
+		assert_non_null(strstr(err.msg, "a FIFO, not a regular file"));
+		free(fifo);
+	}
+	assert_int_equal(remove_tree(dir, &err), 0);
+}
+
+/* write_file_in_place(): the mode exactly, whatever the umask; truncates. */
+static void test_write_in_place(void **state)
+{
+	char dir[] = "/tmp/rb-util-XXXXXX";
+	struct rb_error err = { 0, "" };
+	char *path, *got = NULL;
+	struct stat st;
+	mode_t old = umask(077);
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = path_join(dir, "beam");
+	assert_int_equal(write_file_in_place(path, "a longer first text", 19, 0755, &err), 0);
+	assert_int_equal(write_file_in_place(path, "short", 5, 0644, &err), 0);
+	assert_int_equal(read_file_st(path, &got, NULL, &st, &err), 0);
+	assert_string_equal(got, "short");
+	assert_int_equal(st.st_mode & 07777, 0644);
+	umask(old);
+	free(got);
+	free(path);
+	assert_int_equal(remove_tree(dir, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,6 +157,8 @@ int main(void)
 		cmocka_unit_test(test_stdin_pipe),
 		cmocka_unit_test(test_closed_stdin),
 		cmocka_unit_test(test_missing_program),
+		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_write_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
