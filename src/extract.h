@@ -9,7 +9,7 @@
 
 /*
  * Extraction of untrusted release tarballs (any compression libarchive
- * reads) into a directory, refusing the whole archive at the first
+ * decompresses itself: rb_tarread_support()) into a directory, refusing the whole archive at the first
  * hostile entry.  All I/O goes through *at() calls relative to file
  * descriptors derived from the destination's; nothing outside it is
  * ever written, and no path is ever resolved through a symlink.
@@ -78,7 +78,7 @@ struct rb_extract_opts {
 void rb_extract_opts_default(struct rb_extract_opts *o);
 
 /*
- * Extract the tarball (any compression libarchive reads) into dirfd, an
+ * Extract the tarball (read through tarread.h) into dirfd, an
  * empty directory, refusing the whole archive at the first hostile entry.
  * On failure err says "entry 'NAME': REASON"; what was written stays in
  * the directory for the caller to remove.  opts NULL means

@@ -110,8 +110,8 @@ int rb_tarball_finish(struct rb_tarball *out, struct rb_tarball_early *early,
 void rb_tarball_early_free(struct rb_tarball_early *early);
 
 /*
- * Check a tarball (any compression libarchive recognises) against the
- * one releases/<vsn>/SHA256SUMS it holds, streaming it: nothing is
+ * Check a tarball (read through tarread.h: gzip, zstd, xz, bzip2, lz4…)
+ * against the one releases/<vsn>/SHA256SUMS it holds, streaming it: nothing is
  * extracted.  Every regular file is hashed; every problem is collected
  * in res (missing, extra, changed, duplicate entries, unsafe names or
  * special files; modes that differ from releases/<vsn>/MODES when it
