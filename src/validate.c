@@ -516,6 +516,36 @@ static void app_roots(const char *dir, const char *project,
 	}
 }
 
+/*
+ * Every module the .app lists has its ebin/<module>.beam: the check
+ * systools:make_script makes (its "module_not_found"), here in C, so that
+ * the VM making the boot scripts skips it (no_module_tests, as relx and
+ * Distillery pass) and the error points into the .app.
+ */
+static int check_app_modules(const struct rb_app *app, const char *show,
+			     struct rb_error *err)
+{
+	const struct rb_term *mods = NULL;
+	char *path = NULL;
+	int ret = 0;
+
+	if (app->term && app->term->nr == 3)
+		mods = rb_term_proplist_find(app->term->items[2], "modules");
+	for (size_t i = 0; i < app->modules.nr && !ret; i++) {
+		struct stat st;
+
+		free(path);
+		path = xasprintf("%s/ebin/%s.beam", app->dir, app->modules.v[i]);
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			ret = rb_fail(err,
+				      "%s:%d:%d: application '%s' lists module '%s', but there is no ebin/%s.beam",
+				      show, mods ? mods->line : 0, mods ? mods->col : 0,
+				      app->name, app->modules.v[i], app->modules.v[i]);
+	}
+	free(path);
+	return ret;
+}
+
 static int check_app(const struct rb_plan *plan, const struct rb_project *proj,
 		     const char *project, const struct rb_app *app,
 		     const struct strvec *allowed, struct rb_error *err)
@@ -527,7 +557,8 @@ static int check_app(const struct rb_plan *plan, const struct rb_project *proj,
 	struct rb_link_rules rules = { proj->root, &roots, allowed, NULL };
 	int ret = -1;
 
-	if (rb_check_app_keys(app, shown(proj->root, app->app_file), err) < 0)
+	if (rb_check_app_keys(app, shown(proj->root, app->app_file), err) < 0 ||
+	    check_app_modules(app, shown(proj->root, app->app_file), err) < 0)
 		goto out;
 	/* Applications the OS installed: followed as they are. */
 	if (!real || !lies_under(real, project) || plan->dev_mode) {
