@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 PACKAGES="cmake gcc make pkg-config libarchive-dev libyaml-dev libssl-dev zlib1g-dev
 libisal-dev libcmocka-dev erlang-nox erlang-dev elixir rebar3 erlang-p1-pgsql erlang-p1-utils postgresql
 dash busybox zstd clang python3 devscripts erlang-yaws valgrind gawk
-original-awk erlang-common-test hyperfine time"
+original-awk erlang-common-test hyperfine time libjson-c-dev scdoc man-db groff-base
+tmux systemd bash-completion zsh"
 
 missing=""
 for p in $PACKAGES; do

@@ -61,8 +61,7 @@ static int bad_value(struct rb_error *err, const char *path,
 		     const struct rb_term *at, const char *key,
 		     const char *want)
 {
-	return rb_fail(err, "%s:%d:%d: '%s' must be %s", path, at->line,
-		       at->col, key, want);
+	return rb_error_at(err, RB_EFAIL, path, at->line, at->col, "'%s' must be %s", key, want);
 }
 
 static int valid_vsn(const char *vsn, size_t len)
@@ -110,21 +109,18 @@ int rb_app_read(struct rb_app *app, const char *dir, const char *name,
 	if (t->type != RB_TERM_TUPLE || t->nr != 3 ||
 	    !rb_term_is_atom(t->items[0], "application") ||
 	    !rb_term_atom(t->items[1]) || t->items[2]->type != RB_TERM_LIST) {
-		rb_fail(err, "%s:%d:%d: not an application resource file (expected {application, Name, [...]})",
-			path, t->line, t->col);
+		rb_error_at(err, RB_EFAIL, path, t->line, t->col, "not an application resource file (expected {application, Name, [...]})");
 		goto out;
 	}
 	if (strcmp(rb_term_atom(t->items[1]), name)) {
-		rb_fail(err, "%s:%d:%d: defines application '%s', expected '%s'",
-			path, t->items[1]->line, t->items[1]->col,
+		rb_error_at(err, RB_EFAIL, path, t->items[1]->line, t->items[1]->col, "defines application '%s', expected '%s'",
 			rb_term_atom(t->items[1]), name);
 		goto out;
 	}
 	props = t->items[2];
 	v = rb_term_proplist_get(props, "vsn");
 	if (!v) {
-		rb_fail(err, "%s:%d:%d: no {vsn, \"...\"} in application '%s'",
-			path, t->line, t->col, name);
+		rb_error_at(err, RB_EFAIL, path, t->line, t->col, "no {vsn, \"...\"} in application '%s'", name);
 		goto out;
 	}
 	if (!rb_term_string(v) || !*rb_term_string(v)) {

@@ -165,8 +165,7 @@ static int verror_at(struct parse *p, size_t line, size_t col,
 	char msg[1536];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	rb_error(p->err, RB_ECONFIG, "%s:%zu:%zu: %s", p->path, line + 1,
-		 col + 1, msg);
+	rb_error_at(p->err, RB_ECONFIG, p->path, line + 1, col + 1, "%s", msg);
 	if (p->err)
 		one_line(p->err->msg);
 	return -1;

@@ -11,6 +11,35 @@ static int set(struct rb_error *err, int code, const char *fmt, va_list ap)
 		return -1;
 	err->code = code;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	err->path[0] = '\0';
+	err->line = err->col = 0;
+	return -1;
+}
+
+int rb_error_at(struct rb_error *err, int code, const char *path,
+		unsigned long line, unsigned long col, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err)
+		return -1;
+	err->code = code;
+	if (!line)
+		n = snprintf(err->msg, sizeof(err->msg), "%s: ", path);
+	else if (!col)
+		n = snprintf(err->msg, sizeof(err->msg), "%s:%lu: ", path, line);
+	else
+		n = snprintf(err->msg, sizeof(err->msg), "%s:%lu:%lu: ", path,
+			     line, col);
+	if (n < 0 || (size_t)n >= sizeof(err->msg))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	snprintf(err->path, sizeof(err->path), "%s", path);
+	err->line = line;
+	err->col = col;
 	return -1;
 }
 

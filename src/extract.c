@@ -37,6 +37,7 @@ void rb_extract_opts_default(struct rb_extract_opts *o)
 	rb_extract_limits_default(&o->limits);
 	o->manifest = NULL;
 	o->record = NULL;
+	o->progress = NULL;
 }
 
 /* What the archive put at a path. */
@@ -911,6 +912,13 @@ static int run(struct extract *x)
 		x->name = archive_entry_pathname(e);
 		if (extract_entry(x, e, buf, bufsize) < 0)
 			goto out;
+		if (x->opts->progress && x->in) {
+			uint64_t done, size;
+
+			rb_tarread_position(x->in, &done, &size);
+			rb_progress_report(x->opts->progress, x->entries, done,
+					   size);
+		}
 	}
 	for (size_t i = 0; m && i < m->nr; i++) {
 		if (!x->listed[i]) {

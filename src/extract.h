@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "progress.h"
 #include "manifest.h"
 
 /*
@@ -72,6 +73,8 @@ struct rb_extract_opts {
 	 * written, and reading a file, the file's own bytes too.
 	 */
 	struct rb_tar_record *record;
+	/* NULL, or told of the entries and the tarball's bytes read. */
+	const struct rb_progress *progress;
 };
 
 /* Default limits, no manifest, no record. */

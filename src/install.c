@@ -718,7 +718,7 @@ out:
  * How an installed version is checked before it is switched to or
  * listed: hot upgrades may have left another version's files there.
  */
-static const struct rb_verify_opts upgraded = { NULL, NULL, 1 };
+static const struct rb_verify_opts upgraded = { .upgraded = 1 };
 
 /* "releases/<vsn>/SHA256SUMS" -> "<vsn>". */
 static char *manifest_vsn(const char *manifest)
@@ -848,6 +848,7 @@ int rb_install(const char *tarball, const struct rb_install_opts *o,
 	rb_extract_opts_default(&xo);
 	xo.limits = o->limits;
 	xo.record = &rec;
+	xo.progress = o->progress;
 	if (rb_extract(tarball, tfd, &xo, err) < 0)
 		goto cancel;
 
@@ -962,7 +963,7 @@ int rb_install(const char *tarball, const struct rb_install_opts *o,
 
 	/* 7. Prune: a failure here is reported, the install stands. */
 	{
-		struct rb_error perr = { 0, "" };
+		struct rb_error perr = { 0 };
 
 		if (prune(&r, o->keep, current, previous, name, &res->pruned,
 			  &res->in_use, &perr) < 0)
@@ -1056,7 +1057,7 @@ int rb_rollback(const char *root, const char *version, int force,
 {
 	struct root r;
 	char *current = NULL, *previous = NULL, *target = NULL, *dir = NULL;
-	struct rb_error verr = { 0, "" };
+	struct rb_error verr = { 0 };
 	int ret = -1;
 
 	root_init(&r, root, 1);
@@ -1151,7 +1152,7 @@ int rb_list(const char *root, int verify, struct rb_installed_list *out,
 		it->previous = out->previous && !strcmp(out->previous, it->name);
 		if (verify) {
 			struct rb_verify_result vr;
-			struct rb_error verr = { 0, "" };
+			struct rb_error verr = { 0 };
 
 			rb_verify_result_init(&vr);
 			if (rb_verify_dir_opts(dir, &upgraded, &vr, &verr) < 0) {

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "extract.h"
+#include "progress.h"
 #include "manifest.h"
 #include "util.h"
 
@@ -51,6 +52,7 @@ struct rb_install_opts {
 	int force;           /* --force: reinstall a version already installed */
 	int no_switch;       /* --no-switch: install, leave current alone */
 	int no_fsync;        /* for tests only: skip every fsync() */
+	const struct rb_progress *progress; /* NULL, or told how far it got */
 };
 
 /* Defaults: keep 5, default limits, the rest 0/NULL. */

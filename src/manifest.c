@@ -555,21 +555,18 @@ int rb_manifest_parse(struct rb_manifest *m, const char *name,
 
 		lineno++;
 		if (!n)
-			return rb_fail(err, "%s:%zu: empty line", name, lineno);
+			return rb_error_at(err, RB_EFAIL, name, lineno, 0, "empty line");
 		if (p[0] == '\\')
-			return rb_fail(err, "%s:%zu: escaped file names are not supported",
-				       name, lineno);
+			return rb_error_at(err, RB_EFAIL, name, lineno, 0, "escaped file names are not supported");
 		if (n < 67)
-			return rb_fail(err, "%s:%zu: malformed line", name, lineno);
+			return rb_error_at(err, RB_EFAIL, name, lineno, 0, "malformed line");
 		if (rb_sha256_hex_parse(p, hash) < 0)
-			return rb_fail(err, "%s:%zu: malformed sha-256 hash", name,
-				       lineno);
+			return rb_error_at(err, RB_EFAIL, name, lineno, 0, "malformed sha-256 hash");
 		if (p[64] != ' ' || (p[65] != ' ' && p[65] != '*'))
-			return rb_fail(err, "%s:%zu: malformed line, expected '<sha256>  <path>'",
-				       name, lineno);
+			return rb_error_at(err, RB_EFAIL, name, lineno, 0, "malformed line, expected '<sha256>  <path>'");
 		why = bad_manifest_path(p + 66, n - 66);
 		if (why)
-			return rb_fail(err, "%s:%zu: %s", name, lineno, why);
+			return rb_error_at(err, RB_EFAIL, name, lineno, 0, "%s", why);
 		path = xstrndup(p + 66, n - 66);
 		rb_manifest_add(m, path, hash);
 		free(path);
@@ -609,17 +606,15 @@ int rb_modes_parse(struct rb_manifest *m, const char *name,
 
 		lineno++;
 		if (n < 6 || p[4] != ' ')
-			return rb_fail(err, "%s:%zu: malformed line, expected '<mode> <path>'",
-				       name, lineno);
+			return rb_error_at(err, RB_EFAIL, name, lineno, 0, "malformed line, expected '<mode> <path>'");
 		for (int i = 0; i < 4; i++) {
 			if (p[i] < '0' || p[i] > '7')
-				return rb_fail(err, "%s:%zu: malformed mode", name,
-					       lineno);
+				return rb_error_at(err, RB_EFAIL, name, lineno, 0, "malformed mode");
 			mode = mode * 8 + (p[i] - '0');
 		}
 		why = bad_manifest_path(p + 5, n - 5);
 		if (why)
-			return rb_fail(err, "%s:%zu: %s", name, lineno, why);
+			return rb_error_at(err, RB_EFAIL, name, lineno, 0, "%s", why);
 		path = xstrndup(p + 5, n - 5);
 		rb_manifest_add(m, path, zero)->mode = mode;
 		free(path);
@@ -1280,7 +1275,7 @@ out:
 int rb_verify_dir(const char *root, const char *vsn,
 		  struct rb_verify_result *res, struct rb_error *err)
 {
-	struct rb_verify_opts opts = { NULL, vsn, 0 };
+	struct rb_verify_opts opts = { .vsn = vsn };
 
 	return rb_verify_dir_opts(root, &opts, res, err);
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "progress.h"
 #include "util.h"
 
 /*
@@ -284,6 +285,8 @@ struct rb_verify_opts {
 	 * sys.config a hot upgrade rendered in place.
 	 */
 	int upgraded;
+	/* Tarballs: NULL, or told of the entries and bytes read. */
+	const struct rb_progress *progress;
 };
 
 /*

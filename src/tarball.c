@@ -1047,6 +1047,12 @@ int rb_verify_tarball_opts(const char *tarball,
 			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE, path);
 		}
 		free(path);
+		if (opts && opts->progress) {
+			uint64_t done, size;
+
+			rb_tarread_position(in, &done, &size);
+			rb_progress_report(opts->progress, all.nr, done, size);
+		}
 	}
 	if (r != ARCHIVE_EOF) {
 		rb_fail(err, "'%s' is truncated or corrupt: %s", tarball,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #ifdef RB_HAVE_ISAL
@@ -159,6 +160,7 @@ struct rb_tarread {
 	int failed;
 	char msg[256];
 	char hex[RB_SHA256_HEX];
+	uint64_t size, read; /* the file's size; bytes read so far (lock) */
 };
 
 /* The slot being filled, once one is free; NULL when told to stop. */
@@ -285,6 +287,9 @@ static int read_all(struct rb_tarread *t)
 			return fail(t, "read error: %s", strerror(errno));
 		if (n == 0)
 			break;
+		pthread_mutex_lock(&t->lock);
+		t->read += (uint64_t)n;
+		pthread_mutex_unlock(&t->lock);
 		if (t->hash && rb_sha256_update(&t->sha, t->in, (size_t)n, NULL) < 0)
 			return fail(t, "%s", "SHA-256 failed");
 		if (first) {
@@ -409,6 +414,12 @@ int rb_tarread_open(struct rb_tarread **out, struct archive *a,
 		rb_fail_errno(err, "cannot open '%s'", path);
 		goto fail;
 	}
+	{
+		struct stat st;
+
+		if (!fstat(t->fd, &st) && S_ISREG(st.st_mode))
+			t->size = (uint64_t)st.st_size;
+	}
 	if (hash && rb_sha256_init(&t->sha, err) < 0)
 		goto fail;
 	if (pthread_create(&t->thread, NULL, run, t)) {
@@ -428,6 +439,15 @@ int rb_tarread_open(struct rb_tarread **out, struct archive *a,
 fail:
 	rb_tarread_free(t);
 	return -1;
+}
+
+void rb_tarread_position(struct rb_tarread *t, uint64_t *read,
+			 uint64_t *size)
+{
+	pthread_mutex_lock(&t->lock);
+	*read = t->read;
+	pthread_mutex_unlock(&t->lock);
+	*size = t->size;
 }
 
 int rb_tarread_finish(struct rb_tarread *t, char hex[RB_SHA256_HEX],

@@ -1,6 +1,8 @@
 #ifndef RB_TARREAD_H
 #define RB_TARREAD_H
 
+#include <stdint.h>
+
 #include "error.h"
 #include "manifest.h"
 
@@ -32,6 +34,13 @@ void rb_tarread_support(struct archive *a);
  */
 int rb_tarread_open(struct rb_tarread **out, struct archive *a,
 		    const char *path, int hash, struct rb_error *err);
+
+/*
+ * How far the reading thread got: bytes of the file read, of size (0
+ * when the file is not a regular file).
+ */
+void rb_tarread_position(struct rb_tarread *t, uint64_t *read,
+			 uint64_t *size);
 
 /*
  * After the archive's end: read and inflate the rest of the file, stop

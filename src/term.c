@@ -344,8 +344,7 @@ static int perr_at(struct parser *ps, const char *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return rb_fail(ps->err, "%s:%d:%d: %s", ps->path, ps->line,
-		       col_of(ps, at), msg);
+	return rb_error_at(ps->err, RB_EFAIL, ps->path, ps->line, col_of(ps, at), "%s", msg);
 }
 
 #define perr(ps, ...) perr_at((ps), (ps)->p, __VA_ARGS__)

@@ -20,7 +20,7 @@ static int rel_error(const char *path, const struct rb_term *t,
 		     const char *what, struct rb_error *err)
 {
 	if (t && t->line)
-		return rb_fail(err, "%s:%d:%d: %s", path, t->line, t->col, what);
+		return rb_error_at(err, RB_EFAIL, path, t->line, t->col, "%s", what);
 	return rb_fail(err, "%s: %s", path, what);
 }
 

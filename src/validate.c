@@ -162,9 +162,8 @@ int rb_check_app_keys(const struct rb_app *app, const char *show,
 	props = app->term->items[2];
 	for (const char *const *k = keys; *k; k++)
 		if (!rb_term_proplist_find(props, *k))
-			return rb_fail(err,
-					"%s:%d:%d: application '%s' has no '%s' key; systools needs description, vsn, modules, registered and applications",
-					show, props->line, props->col, app->name, *k);
+			return rb_error_at(err,
+					RB_EFAIL, show, props->line, props->col, "application '%s' has no '%s' key; systools needs description, vsn, modules, registered and applications", app->name, *k);
 	return 0;
 }
 
@@ -248,7 +247,7 @@ static int is_placeholder(const struct rb_term *t)
 static int config_error(struct rb_error *err, const char *show,
 			const struct rb_term *t, const char *what)
 {
-	return rb_error(err, RB_ECONFIG, "%s:%d:%d: %s", show, t->line, t->col,
+	return rb_error_at(err, RB_ECONFIG, show, t->line, t->col, "%s",
 			what);
 }
 
@@ -269,9 +268,8 @@ int rb_check_sys_config(const char *text, size_t len, const char *show,
 			config_error(err, show, terms.v[1],
 				     "a second term; sys.config holds one list, ending in '.'");
 		else
-			rb_error(err, RB_ECONFIG,
-				 "%s:1:1: no term; sys.config holds one list ending in '.', e.g. [{my_app, [{key, value}]}].",
-				 show);
+			rb_error_at(err, RB_ECONFIG, show, 1, 1,
+				    "no term; sys.config holds one list ending in '.', e.g. [{my_app, [{key, value}]}].");
 		goto out;
 	}
 	list = terms.v[0];
@@ -330,13 +328,12 @@ int rb_check_vm_args(const char *text, size_t len, const char *show,
 		if (s == e || *s == '#')
 			continue;
 		if (memchr(s, '\0', (size_t)(e - s)))
-			return rb_error(err, RB_ECONFIG, "%s:%zu: a NUL byte", show,
-					line);
+			return rb_error_at(err, RB_ECONFIG, show, line, 0, "a NUL byte");
 		if (*s != '-' && *s != '+' && !placeholder_len(s, e))
-			return rb_error(err, RB_ECONFIG,
-					"%s:%zu:%zu: '%.*s' is not a flag; vm.args holds one flag a line (-name n, +K true, -kernel key value) or # comments",
-					show, line, (size_t)(s - start) + 1,
-					(int)(e - s > 40 ? 40 : e - s), s);
+			return rb_error_at(err, RB_ECONFIG, show, line,
+					   (size_t)(s - start) + 1,
+					   "'%.*s' is not a flag; vm.args holds one flag a line (-name n, +K true, -kernel key value) or # comments",
+					   (int)(e - s > 40 ? 40 : e - s), s);
 		if ((size_t)(e - s) >= 10 && !strncmp(s, "-setcookie", 10) &&
 		    (e - s == 10 || s[10] == ' ' || s[10] == '\t')) {
 			const char *v = s + 10;
@@ -344,9 +341,7 @@ int rb_check_vm_args(const char *text, size_t len, const char *show,
 			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
 			if (v == e)
-				return rb_error(err, RB_ECONFIG,
-						"%s:%zu: -setcookie needs a cookie", show,
-						line);
+				return rb_error_at(err, RB_ECONFIG, show, line, 0, "-setcookie needs a cookie");
 			if (!placeholder_len(v, e))
 				strvec_pushf(warnings,
 					     "%s:%zu: -setcookie with the cookie in plain text: it ships in the tarball and shows in ps on every server; leave the line out and use the config's 'cookie:' key or the server's releases/COOKIE",
@@ -456,7 +451,7 @@ int rb_check_script(const char *path, const char *show, struct rb_error *err)
 		const char *name = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
 
 		if (line)
-			rb_error(err, RB_ECONFIG, "%s:%zu: %.*s (%s -n)", show, line,
+			rb_error_at(err, RB_ECONFIG, show, line, 0, "%.*s (%s -n)",
 				 (int)len, msg, name);
 		else
 			rb_error(err, RB_ECONFIG, "%s: %.*s (%s -n)", show, (int)len,
@@ -537,9 +532,8 @@ static int check_app_modules(const struct rb_app *app, const char *show,
 		free(path);
 		path = xasprintf("%s/ebin/%s.beam", app->dir, app->modules.v[i]);
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-			ret = rb_fail(err,
-				      "%s:%d:%d: application '%s' lists module '%s', but there is no ebin/%s.beam",
-				      show, mods ? mods->line : 0, mods ? mods->col : 0,
+			ret = rb_error_at(err,
+				      RB_EFAIL, show, mods ? mods->line : 0, mods ? mods->col : 0, "application '%s' lists module '%s', but there is no ebin/%s.beam",
 				      app->name, app->modules.v[i], app->modules.v[i]);
 	}
 	free(path);

@@ -767,7 +767,7 @@ static void test_compressed_real(void **state)
 static void expect_bad(const void *data, size_t len, const char *what)
 {
 	struct rb_beam b = RB_BEAM_INIT;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	unsigned char *out = (unsigned char *)"untouched";
 	size_t outlen;
 

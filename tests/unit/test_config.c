@@ -41,7 +41,7 @@ static void expect_error(const char *yaml, const char *msg)
 static void resolve_ok(const struct rb_config *cfg, const char *rel,
 		       const char *env, struct rb_plan *plan)
 {
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	if (rb_config_resolve(cfg, rel, env, plan, &err))
 		fail_msg("unexpected error: %s", err.msg);
@@ -52,7 +52,7 @@ static void expect_resolve_error(const char *yaml, const char *rel,
 {
 	struct rb_config cfg;
 	struct rb_plan plan;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	parse_ok(&cfg, yaml);
 	assert_int_equal(rb_config_resolve(&cfg, rel, env, &plan, &err), -1);
@@ -66,7 +66,7 @@ static void test_reference_config(void **state)
 {
 	struct rb_config cfg;
 	struct rb_plan plan;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	const char *path = TEST_SOURCE_DIR "/rel/config.yml";
 
 	(void)state;
@@ -461,7 +461,7 @@ static void test_cookie(void **state)
 {
 	struct rb_config cfg;
 	struct rb_plan plan;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	(void)state;
 	setenv("RB_TEST_COOKIE", "monster", 1);
@@ -889,7 +889,7 @@ static void test_one_line_errors(void **state)
 static void test_load_missing_file(void **state)
 {
 	struct rb_config cfg;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(rb_config_load(&cfg, TEST_BINARY_DIR "/no/such.yml",

@@ -398,7 +398,7 @@ static void test_hostile(void **state)
 	struct fixture *f = *state;
 	const struct hostile *h = f->prestate;
 	struct strbuf ar = STRBUF_INIT;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	size_t n = 0;
 
 	while (n < 8 && h->v[n].path)

@@ -89,7 +89,7 @@ static void test_project_app_name(void **state)
 {
 	char root[] = "/tmp/relbuild-test-init.XXXXXX";
 	struct rb_project p;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *name = NULL;
 
 	(void)state;
@@ -212,7 +212,7 @@ static void test_rendered_reference_loads(void **state)
 	char dir[] = "/tmp/relbuild-test-init.XXXXXX";
 	struct rb_config cfg;
 	struct rb_plan plan;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *text, *path;
 
 	(void)state;

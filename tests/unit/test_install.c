@@ -125,7 +125,7 @@ static int install(struct fixture *f, int i, unsigned keep, int force,
 static void install_ok(struct fixture *f, int i, unsigned keep, int force)
 {
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	if (install(f, i, keep, force, &res, &err) < 0)
 		fail_msg("install %s: %s", vsns[i], err.msg);
@@ -265,7 +265,7 @@ static void test_install_existing(void **state)
 {
 	struct fixture *f = *state;
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *before;
 
 	install_ok(f, 0, 5, 0);
@@ -308,7 +308,7 @@ static int rollback(struct fixture *f, const char *version, int force,
 static void test_rollback(void **state)
 {
 	struct fixture *f = *state;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *file;
 
 	/* Nothing installed, or nothing before. */
@@ -377,7 +377,7 @@ static void test_prune(void **state)
 {
 	struct fixture *f = *state;
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	install_ok(f, 0, 2, 0);
 	install_ok(f, 1, 2, 0);
@@ -432,7 +432,7 @@ static void test_prune_in_use(void **state)
 {
 	struct fixture *f = *state;
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *bin, *expect;
 	char *argv[] = { "sleep", "300", NULL };
 
@@ -468,7 +468,7 @@ static void test_no_switch(void **state)
 	struct fixture *f = *state;
 	struct rb_install_opts o;
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	install_ok(f, 0, 5, 0);
 	install_ok(f, 1, 5, 0);
@@ -494,7 +494,7 @@ static void test_no_switch(void **state)
 static void test_stale_cleanup(void **state)
 {
 	struct fixture *f = *state;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *p;
 
 	install_ok(f, 0, 5, 0);
@@ -592,7 +592,7 @@ static void test_refused_leaves_nothing(void **state)
 	struct fixture *f = *state;
 	struct rb_install_opts o;
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *before, *after, *outside_before, *outside_after;
 	char *evil = hostile_tarball(f);
 	char *bad = path_join(f->tmp, "bad-0.2.0.tar.gz");
@@ -734,7 +734,7 @@ static void test_signature(void **state)
 	struct fixture *f = *state;
 	struct rb_install_opts o;
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	struct rb_key key;
 	char *prefix = path_join(f->tmp, "key"), *other = path_join(f->tmp, "other");
 	char *priv, *pub, *opriv, *opub, *signed_tar;
@@ -796,7 +796,7 @@ static void test_list(void **state)
 {
 	struct fixture *f = *state;
 	struct rb_installed_list l = { 0 };
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *file;
 
 	assert_int_equal(rb_list(f->root, 1, &l, &err), -1);
@@ -837,7 +837,7 @@ static void test_lock(void **state)
 {
 	struct fixture *f = *state;
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *lock;
 	int fd;
 
@@ -863,7 +863,7 @@ static void test_foreign_current(void **state)
 {
 	struct fixture *f = *state;
 	struct rb_install_result res;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *p;
 
 	assert_int_equal(mkdir_p(f->root, &err), 0);

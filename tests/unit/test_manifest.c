@@ -496,7 +496,7 @@ static void test_parse_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct rb_manifest m = RB_MANIFEST_INIT;
-		struct rb_error err = { 0, "" };
+		struct rb_error err = { 0 };
 
 		assert_int_equal(rb_manifest_parse(&m, "SUMS", cases[i].text,
 						   strlen(cases[i].text), &err), -1);
@@ -783,7 +783,7 @@ static void put_upgrade(const char *root)
 static void test_verify_dir_upgraded(void **state)
 {
 	struct fixture *f = *state;
-	struct rb_verify_opts upgraded = { NULL, NULL, 1 };
+	struct rb_verify_opts upgraded = { .upgraded = 1 };
 	struct rb_verify_result res;
 	struct rb_error err;
 

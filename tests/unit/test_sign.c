@@ -195,7 +195,7 @@ static void expect_load_error(const char *path, int private,
 			      const char *want)
 {
 	struct rb_key k;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	int r;
 
 	rb_key_init(&k);
@@ -326,7 +326,7 @@ static void test_openssl_cross_check(void **state)
 static enum rb_sig_status check(const char *target, int tar,
 				const struct rb_key *key, size_t nr_problems)
 {
-	struct rb_verify_opts opts = { key, NULL, 0 };
+	struct rb_verify_opts opts = { .pubkey = key };
 	struct rb_verify_result res;
 	struct rb_error err;
 	enum rb_sig_status s;
@@ -549,7 +549,7 @@ static void test_commands(void **state)
 static void test_verify_upgraded_signed(void **state)
 {
 	struct fixture *f = *state;
-	struct rb_verify_opts opts = { NULL, NULL, 1 };
+	struct rb_verify_opts opts = { .upgraded = 1 };
 	struct rb_key priv, pub, wrong_priv, wrong_pub;
 	struct rb_verify_result res;
 	struct rb_error err;

@@ -176,7 +176,7 @@ static void check_reads(const struct buf *file)
 {
 	char *path = write_tmp(file);
 	char hex[RB_SHA256_HEX], want[RB_SHA256_HEX];
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	assert_int_equal(rb_sha256_buf(file->p, file->len, want, &err), 0);
 	if (read_through(path, hex, -1, &err) < 0)
@@ -239,7 +239,7 @@ static void expect_failure(const struct buf *file, const char *msg)
 {
 	char *path = write_tmp(file);
 	char hex[RB_SHA256_HEX];
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	assert_int_equal(read_through(path, hex, -1, &err), -1);
 	if (!strstr(err.msg, msg))
@@ -282,7 +282,7 @@ static void test_bad_trailer(void **state)
 static void test_stop_early(void **state)
 {
 	struct buf tar = make_tar(), gz = { 0 };
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char hex[RB_SHA256_HEX];
 	char *path;
 
@@ -301,7 +301,7 @@ static void test_missing_and_empty(void **state)
 {
 	struct archive *a = archive_read_new();
 	struct rb_tarread *t = (struct rb_tarread *)&t;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	struct buf empty = { 0 };
 	char *path;
 

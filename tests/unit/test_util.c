@@ -24,7 +24,7 @@ static const char *const echo_both[] = {
 static void test_capture(void **state)
 {
 	struct strbuf out = STRBUF_INIT;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	(void)state;
 	/* stdin is /dev/null: cat ends at once. */
@@ -36,7 +36,7 @@ static void test_capture(void **state)
 static void test_stdin_pipe(void **state)
 {
 	struct strbuf out = STRBUF_INIT;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	struct rb_child c;
 
 	(void)state;
@@ -55,7 +55,7 @@ static void test_stdin_pipe(void **state)
 static void test_closed_stdin(void **state)
 {
 	struct strbuf out = STRBUF_INIT;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	struct rb_child c;
 	int saved = fcntl(0, F_DUPFD_CLOEXEC, 3); /* -1: started without */
 
@@ -79,7 +79,7 @@ static void test_missing_program(void **state)
 {
 	static const char *const argv[] = { "/nonexistent/prog", NULL };
 	struct strbuf out = STRBUF_INIT;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(run_capture(argv, NULL, &out, &err), -1);
@@ -92,7 +92,7 @@ static void test_read_file(void **state)
 {
 	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 300001 };
 	char dir[] = "/tmp/rb-util-XXXXXX";
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -131,7 +131,7 @@ static void test_read_file(void **state)
 static void test_write_in_place(void **state)
 {
 	char dir[] = "/tmp/rb-util-XXXXXX";
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *path, *got = NULL;
 	struct stat st;
 	mode_t old = umask(077);

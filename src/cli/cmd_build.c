@@ -10,14 +10,16 @@
 #include "apps.h"
 #include "tarball.h"
 #include "assemble.h"
-#include "cmd.h"
-#include "cmd_opt.h"
+#include "cli.h"
 #include "cmd_project.h"
+#include "json_out.h"
 #include "config.h"
 #include "manifest.h"
 #include "migrations.h"
 #include "runtime.h"
+#include "selfextract.h"
 #include "sign.h"
+#include "tty.h"
 #include "upgrade.h"
 #include "util.h"
 #include "validate.h"
@@ -32,97 +34,60 @@ struct build_opts {
 	int upgrade;         /* --upgrade (or --upfrom): appups and relup from OLD */
 	int no_tar;          /* --no-tar */
 	int dev;             /* --dev */
-	int verbose;         /* -v, --verbose */
-	int quiet;           /* -q, --quiet */
 	int strict;          /* --strict: undefined_calls: error */
-	const char *jobs;    /* --jobs N: threads compressing the tarball */
+	int jobs;            /* --jobs N: threads compressing the tarball; 0: one a CPU */
+	int executable;      /* --executable: also <name>-<vsn>.run */
 };
 
-static void build_usage(FILE *f)
+enum {
+	OPT_ENV = CLI_OPT, OPT_RELEASE, OPT_CONFIG, OPT_NO_TAR, OPT_DEV,
+	OPT_SIGN, OPT_UPGRADE, OPT_UPFROM, OPT_STRICT, OPT_EXECUTABLE,
+};
+
+static const struct cli_opt build_opts[] = {
+	{ "env", OPT_ENV, "ENV", "environment from rel/config.yml (default: default_environment)" },
+	{ "release", OPT_RELEASE, "NAME", "release to build (default: default_release)" },
+	{ "config", OPT_CONFIG, "PATH", "configuration file (default: rel/config.yml)" },
+	{ "no-tar", OPT_NO_TAR, NULL, "assemble the release directory only" },
+	{ "dev", OPT_DEV, NULL, "dev_mode: symlink applications, no tarball" },
+	{ "sign", OPT_SIGN, "KEY.pem", "sign SHA256SUMS with this Ed25519 key (SHA256SUMS.sig)" },
+	{ "upgrade", OPT_UPGRADE, NULL, "add appups and a relup to upgrade from an earlier release" },
+	{ "upfrom", OPT_UPFROM, "OLD",
+	  "that release: a version in the output directory, or a\ntarball (default: the newest other version; implies --upgrade)" },
+	{ "strict", OPT_STRICT, NULL,
+	  "fail on calls into modules the release lacks\n(undefined_calls: error)" },
+	{ "jobs", 'j', "N",
+	  "compress the tarball on N threads (default: one per\nCPU; the bytes are the same for any N)" },
+	{ "executable", OPT_EXECUTABLE, NULL,
+	  "also write <name>-<vsn>.run, a self-extracting release\n(executable: in the config)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static int build_opt(struct cli *cli, void *ctx, int key, const char *arg)
 {
-	fputs("usage: relbuild [build] [options]\n\n"
-	      "  --env ENV          environment from rel/config.yml (default: default_environment)\n"
-	      "  --release NAME     release to build (default: default_release)\n"
-	      "  --config PATH      configuration file (default: rel/config.yml)\n"
-	      "  --no-tar           assemble the release directory only\n"
-	      "  --dev              dev_mode: symlink applications, no tarball\n"
-	      "  --sign KEY.pem     sign SHA256SUMS with this Ed25519 key (SHA256SUMS.sig)\n"
-	      "  --upgrade          add appups and a relup to upgrade from an earlier release\n"
-	      "  --upfrom OLD       that release: a version in the output directory, or a\n"
-	      "                     tarball (default: the newest other version; implies --upgrade)\n"
-	      "  --strict           fail on calls into modules the release lacks\n"
-	      "                     (undefined_calls: error)\n"
-	      "  -j, --jobs N       compress the tarball on N threads (default: one per\n"
-	      "                     CPU; the bytes are the same for any N)\n"
-	      "  -v, --verbose      list applications and migrations\n"
-	      "  -q, --quiet        print nothing but errors\n", f);
-}
+	struct build_opts *o = ctx;
+	char *end;
+	long n;
 
-static int parse_args(struct build_opts *o, int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **val = NULL;
-
-		if (!strcmp(a, "--env"))
-			val = &o->env;
-		else if (!strcmp(a, "--release"))
-			val = &o->release;
-		else if (!strcmp(a, "--config"))
-			val = &o->config;
-		else if (!strcmp(a, "--sign"))
-			val = &o->sign;
-		else if (!strcmp(a, "--upfrom"))
-			val = &o->upfrom;
-		else if (!strcmp(a, "-j") || !strcmp(a, "--jobs"))
-			val = &o->jobs;
-		else if (!strcmp(a, "--upgrade"))
-			o->upgrade = 1;
-		else if (!strcmp(a, "--no-tar"))
-			o->no_tar = 1;
-		else if (!strcmp(a, "--dev"))
-			o->dev = 1;
-		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-			o->verbose = 1;
-		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-			o->quiet = 1;
-		else if (!strcmp(a, "--strict"))
-			o->strict = 1;
-		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return 1;
-		else if (!strncmp(a, "--env=", 6))
-			o->env = a + 6;
-		else if (!strncmp(a, "--release=", 10))
-			o->release = a + 10;
-		else if (!strncmp(a, "--config=", 9))
-			o->config = a + 9;
-		else if (!strncmp(a, "--sign=", 7))
-			o->sign = a + 7;
-		else if (!strncmp(a, "--upfrom=", 9))
-			o->upfrom = a + 9;
-		else if (!strncmp(a, "--jobs=", 7))
-			o->jobs = a + 7;
-		else if (!strncmp(a, "-j", 2) && a[2])
-			o->jobs = a + 2;
-		else
-			return usage_error("build", "unknown option '%s'", a);
-		if (val) {
-			if (i + 1 >= argc)
-				return usage_error("build", "option '%s' needs a value", a);
-			*val = argv[++i];
-		}
-	}
-	if (o->upfrom)
-		o->upgrade = 1;
-	if (o->jobs) {
-		char *end;
-		long n;
-
+	switch (key) {
+	case OPT_ENV: o->env = arg; break;
+	case OPT_RELEASE: o->release = arg; break;
+	case OPT_CONFIG: o->config = arg; break;
+	case OPT_NO_TAR: o->no_tar = 1; break;
+	case OPT_DEV: o->dev = 1; break;
+	case OPT_SIGN: o->sign = arg; break;
+	case OPT_UPGRADE: o->upgrade = 1; break;
+	case OPT_UPFROM: o->upfrom = arg; o->upgrade = 1; break;
+	case OPT_STRICT: o->strict = 1; break;
+	case OPT_EXECUTABLE: o->executable = 1; break;
+	case 'j':
 		errno = 0;
-		n = strtol(o->jobs, &end, 10);
-		if (*o->jobs < '1' || *o->jobs > '9' || *end || errno || n > 64)
-			return usage_error("build", "--jobs must be a number from 1 to 64, not '%s'",
-					   o->jobs);
+		n = strtol(arg, &end, 10);
+		if (*arg < '1' || *arg > '9' || *end || errno || n > 64)
+			return cli_usage(cli, "--jobs must be a number from 1 to 64, not '%s'",
+					 arg);
+		o->jobs = (int)n;
+		break;
 	}
 	return 0;
 }
@@ -233,18 +198,12 @@ static void describe_group(struct strbuf *sb, const struct rb_xref_result *res,
 	strvec_clear(&mods);
 }
 
-/* "relbuild: PREFIXmsg": msg names modules read from beams, sanitized. */
-static void say(const char *prefix, const char *msg)
-{
-	tty_printf(stderr, "relbuild: %s%s\n", prefix, msg);
-}
-
 /*
  * Calls from the release's applications into modules it does not have
  * (xref.h): warnings, or with --strict or undefined_calls: error, a
  * failed build before anything is written.
  */
-static int check_undefined_calls(const struct project *p,
+static int check_undefined_calls(struct cli *cli, const struct project *p,
 				 const struct rb_app_list *apps,
 				 const struct build_opts *o,
 				 struct rb_error *err)
@@ -265,7 +224,7 @@ static int check_undefined_calls(const struct project *p,
 	rb_xref_result_init(&res);
 	if (rb_xref_check(&in, &res, err) < 0)
 		goto out;
-	if (o->verbose) {
+	if (cli->verbose) {
 		tty_printf(stdout, "checked %zu beams of", res.beams);
 		for (size_t i = 0; i < res.checked.nr; i++)
 			tty_printf(stdout, " %s", res.checked.v[i]);
@@ -279,8 +238,10 @@ static int check_undefined_calls(const struct project *p,
 		const char *app = res.v[i].provider;
 
 		describe_group(&sb, &res, i);
-		if (sb.len)
-			say(fatal ? "" : "warning: ", sb_str(&sb));
+		if (sb.len && fatal)
+			cli_note(cli, "%s", sb_str(&sb));
+		else if (sb.len)
+			cli_warn(cli, "%s", sb_str(&sb));
 		sb_release(&sb);
 		if (app && !strvec_contains(&providers, app))
 			strvec_push(&providers, app);
@@ -295,7 +256,7 @@ static int check_undefined_calls(const struct project *p,
 				providers.v[i]);
 		sb_addf(&sb, " to the release's 'applications' in '%s', or list %s in the calling application's .app",
 			o->config, providers.nr > 1 ? "them" : "it");
-		say("hint: ", sb_str(&sb));
+		cli_note(cli, "hint: %s", sb_str(&sb));
 		sb_release(&sb);
 	}
 	if (res.nr) {
@@ -311,7 +272,7 @@ static int check_undefined_calls(const struct project *p,
 			sb_addf(&sb, "%s%s", i ? ", " : "", mods.v[i]);
 		sb_addf(&sb, "]' silences them%s",
 			fatal ? "" : "; 'undefined_calls: ignore' skips the check");
-		say("hint: ", sb_str(&sb));
+		cli_note(cli, "hint: %s", sb_str(&sb));
 		sb_release(&sb);
 		strvec_clear(&mods);
 	}
@@ -344,9 +305,37 @@ static int begin_tarball(void *data, const struct rb_assembly *rel,
 				&t->pk, t->epoch, err);
 }
 
-int cmd_build(int argc, char **argv)
+/* What --json prints: {"ok", "release", ..., "warnings", "error"}. */
+static void print_json(const struct rb_assembly *rel, const struct rb_plan *plan,
+		       const char *tarball, const struct rb_tarball *tar,
+		       const char *run, int sig, const struct rb_upgrade_summary *up,
+		       const struct strvec *warnings, const struct rb_error *err)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *w = json_object_new_array();
+
+	json_object_object_add(doc, "ok", json_object_new_boolean(!err));
+	cli_json_add_string(doc, "release", rel->name);
+	cli_json_add_string(doc, "version", rel->vsn);
+	cli_json_add_string(doc, "environment", plan->env);
+	cli_json_add_string(doc, "path", err ? NULL : rel->root);
+	cli_json_add_string(doc, "tarball", err ? NULL : tarball);
+	cli_json_add_string(doc, "sha256", err || !tarball ? NULL : tar->hash);
+	cli_json_add_string(doc, "executable", err ? NULL : run);
+	json_object_object_add(doc, "signed", json_object_new_boolean(!err && sig));
+	cli_json_add_string(doc, "relup", err ? NULL : up->relup);
+	cli_json_add_string(doc, "upfrom", err ? NULL : up->old_vsn);
+	for (size_t i = 0; i < warnings->nr; i++)
+		json_object_array_add(w, cli_json_string(warnings->v[i]));
+	json_object_object_add(doc, "warnings", w);
+	cli_json_add_error(doc, err);
+	cli_json_print(doc);
+}
+
+static int run_build(struct cli *cli, int argc, char **argv)
 {
 	struct build_opts o = { .config = "rel/config.yml" };
+	char *run = NULL; /* the .run, with --executable */
 	struct project p;
 	struct rb_plan *plan = &p.plan;
 	struct rb_app_list apps;
@@ -362,19 +351,16 @@ int cmd_build(int argc, char **argv)
 	const char *vsn;
 	struct rb_error err = { 0 };
 	long long epoch;
-	int ret = 1, r;
+	int ret = 1, r, at;
 
 	memset(&p, 0, sizeof(p));
 	rb_app_list_init(&apps);
 	rb_upgrade_summary_init(&up);
-	r = parse_args(&o, argc, argv);
-	if (r) {
-		if (r == 1) {
-			build_usage(stdout);
-			return 0;
-		}
+	r = cli_parse(cli, &cli_cmd_build, argc, argv, build_opt, &o, &at);
+	if (r >= 0)
 		return r;
-	}
+	if (at < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[at]);
 	if (rb_source_date_epoch(&epoch, &err) < 0)
 		goto fail;
 	/* A bad key must stop the build before anything is built. */
@@ -407,7 +393,7 @@ int cmd_build(int argc, char **argv)
 		goto fail;
 	if (!plan->version)
 		plan->version = xstrdup(vsn);
-	if (check_undefined_calls(&p, &apps, &o, &err) < 0)
+	if (check_undefined_calls(cli, &p, &apps, &o, &err) < 0)
 		goto fail;
 
 	for (size_t i = 0; i < apps.nr; i++) {
@@ -418,7 +404,7 @@ int cmd_build(int argc, char **argv)
 			rb_migration_list_release(&migs);
 			goto fail;
 		}
-		if (o.verbose) {
+		if (cli->verbose) {
 			for (size_t j = 0; j < migs.nr; j++)
 				tty_printf(stdout, "migration %s %s %s %s\n", apps.v[i].name,
 				       migs.v[j].version, migs.v[j].name,
@@ -434,14 +420,14 @@ int cmd_build(int argc, char **argv)
 	if (rb_validate_release(plan, &p.proj, &apps, &warnings, &err) < 0)
 		goto fail;
 	for (size_t i = 0; i < warnings.nr; i++)
-		say("warning: ", warnings.v[i]);
-	if (o.verbose)
+		cli_warn(cli, "%s", warnings.v[i]);
+	if (cli->verbose)
 		for (size_t i = 0; i < apps.nr; i++)
 			tty_printf(stdout, "application %s %s %s\n", apps.v[i].name,
 			       apps.v[i].vsn, rb_start_type_name(apps.v[i].type));
 
 	/* the manifest and its signature from the files as they are packed */
-	early.pk = (struct rb_pack){ plan->compression, o.jobs ? atoi(o.jobs) : 0,
+	early.pk = (struct rb_pack){ plan->compression, o.jobs,
 				     1, key.pkey ? &key : NULL };
 	early.epoch = epoch;
 	/* --upgrade writes appups into lib/ after: no head start then */
@@ -451,12 +437,12 @@ int cmd_build(int argc, char **argv)
 	}
 	if (rb_assemble(plan, &p.proj, &p.rt, &apps, &rel, &err) < 0)
 		goto fail;
-	if (o.verbose && rel.sys_config_from_mix)
+	if (cli->verbose && rel.sys_config_from_mix)
 		tty_printf(stdout, "sys.config from config/config.exs%s%s%s\n",
 		       plan->sys_config ? " (+ " : "",
 		       plan->sys_config ? plan->sys_config : "",
 		       plan->sys_config ? ")" : "");
-	if (o.verbose && rel.runtime_config)
+	if (cli->verbose && rel.runtime_config)
 		tty_printf(stdout, "config/runtime.exs shipped, read at every boot\n");
 	/* Before the manifest, which lists the appups and the relup. */
 	if (o.upgrade) {
@@ -475,12 +461,12 @@ int cmd_build(int argc, char **argv)
 		relup = rb_assembly_final_path(&rel, up.relup);
 		free(up.relup);
 		up.relup = relup;
-		if (o.verbose)
+		if (cli->verbose)
 			rb_upgrade_describe(&up, &sb);
 		print_sanitized(stdout, sb_str(&sb));
 		sb_release(&sb);
 	}
-	if (o.verbose && !plan->dev_mode) {
+	if (cli->verbose && !plan->dev_mode) {
 		struct strvec priv = STRVEC_INIT;
 
 		if (rb_tree_private(rel.root, &priv, &err) < 0)
@@ -503,7 +489,19 @@ int cmd_build(int argc, char **argv)
 	}
 	if (rb_assembly_commit(&rel, &err) < 0)
 		goto fail;
-	if (!o.quiet) {
+	if (o.executable && tarball) {
+		const char *slash = strrchr(tarball, '/');
+
+		run = xasprintf("%.*s%s-%s.run",
+				slash ? (int)(slash - tarball + 1) : 0, tarball,
+				rel.name, rel.vsn);
+		if (rb_write_executable(tarball, run, rel.name, rel.vsn, &err) < 0)
+			goto fail;
+	}
+	if (cli->json) {
+		print_json(&rel, plan, tarball, &tar, run, key.pkey != NULL, &up,
+			   &warnings, NULL);
+	} else if (!cli->quiet) {
 		tty_printf(stdout, "release %s %s (%s) at %s\n", rel.name, rel.vsn, plan->env,
 		       rel.root);
 		if (plan->tar)
@@ -513,13 +511,18 @@ int cmd_build(int argc, char **argv)
 			       rel.vsn);
 		if (o.upgrade)
 			tty_printf(stdout, "relup   %s (from %s)\n", up.relup, up.old_vsn);
+		if (run)
+			tty_printf(stdout, "run     %s\n", run);
 	}
 
 	ret = 0;
 	goto out;
 fail:
-	ret = report_error(&err);
+	ret = cli_error(cli, &err);
+	if (cli->json)
+		print_json(&rel, plan, NULL, &tar, NULL, 0, &up, &warnings, &err);
 out:
+	free(run);
 	rb_tarball_early_free(early.early);
 	rb_tarball_release(&tar);
 	rb_upgrade_summary_release(&up);
@@ -532,3 +535,16 @@ out:
 	project_release(&p);
 	return ret;
 }
+
+const struct cli_cmd cli_cmd_build = {
+	.name = "build",
+	.summary = "build the release and its tarball (the default)",
+	.description =
+		"Assemble the release of the compiled project in the current directory\n"
+		"(rel/config.yml) into _build/<env>/rel/<name>, then write its manifest\n"
+		"and tarball.\n",
+	.status = "0 built, 1 the build failed, 2 bad configuration or usage\n",
+	.opts = build_opts,
+	.flags = CLI_JSON | CLI_BARE,
+	.run = run_build,
+};

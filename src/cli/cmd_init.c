@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 #include "assemble.h"
-#include "cmd.h"
-#include "cmd_opt.h"
+#include "cli.h"
 #include "config.h"
 #include "init.h"
 #include "templates.h"
+#include "tty.h"
 #include "util.h"
 
 struct init_opts {
@@ -23,46 +23,27 @@ struct init_opts {
 	int force;        /* --force: overwrite existing files */
 };
 
-static const char init_usage[] =
-	"usage: relbuild init [--name NAME] [--force]\n"
-	"\n"
-	"Write a release configuration into the mix, rebar3 or erlang.mk project\n"
-	"in the current directory: rel/config.yml, rel/vm.args, rel/sys.config,\n"
-	"rel/env.sh, an example post_start hook (rel/hooks/post_start/) and an\n"
-	"example command (rel/commands/migrate.sh); in a mix project also\n"
-	"lib/<app>/release_tasks.ex, unless it exists.  Existing files are not\n"
-	"overwritten.\n"
-	"\n"
-	"  --name NAME   the release name (default: the project's application,\n"
-	"                from mix.exs, src/<app>.app.src or ebin/<app>.app; for\n"
-	"                an umbrella, the project directory's name)\n"
-	"  --force       overwrite files that exist\n";
+enum { OPT_NAME = CLI_OPT, OPT_FORCE };
 
-static int parse_args(struct init_opts *o, int argc, char **argv)
+static const struct cli_opt init_opts[] = {
+	{ "name", OPT_NAME, "NAME",
+	  "the release name (default: the project's application,\nfrom mix.exs, src/<app>.app.src or ebin/<app>.app; for\nan umbrella, the project directory's name)" },
+	{ "force", OPT_FORCE, NULL, "overwrite files that exist" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static int init_opt(struct cli *cli, void *ctx, int key, const char *arg)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	struct init_opts *o = ctx;
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return 1;
-		if (!strcmp(a, "--force")) {
-			o->force = 1;
-		} else if (!strcmp(a, "--name")) {
-			if (i + 1 >= argc)
-				return usage_error("init", "init: option '--name' needs a value");
-			o->name = argv[++i];
-		} else if (has_prefix(a, "--name=")) {
-			o->name = a + strlen("--name=");
-		} else {
-			return usage_error("init", "init: %s '%s'",
-					   a[0] == '-' ? "unknown option" :
-					   "unexpected argument", a);
-		}
-	}
-	if (o->name && !rb_config_valid_name(o->name))
-		return usage_error("init",
-				   "init: bad release name '%s' (letters, digits, '_' and '-', not first)",
-				   o->name);
+	if (key == OPT_FORCE)
+		o->force = 1;
+	if (key != OPT_NAME)
+		return 0;
+	if (!rb_config_valid_name(arg))
+		return cli_usage(cli, "bad release name '%s' (letters, digits, '_' and '-', not first)",
+				 arg);
+	o->name = arg;
 	return 0;
 }
 
@@ -178,36 +159,36 @@ static char *dir_release_name(const char *root)
 	return xstrdup(base && base[1] ? base + 1 : root);
 }
 
-int cmd_init(int argc, char **argv)
+static int run_init(struct cli *cli, int argc, char **argv)
 {
 	struct init_opts o = { NULL, 0 };
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	struct rb_project proj;
 	struct strvec apps = STRVEC_INIT;
 	struct rb_init_names names;
 	char cwd[PATH_MAX];
 	char *release = NULL, *module = NULL, *app_dir = NULL;
-	int existing = 0, ret = 1, r;
+	int existing = 0, ret = 1, r, at;
 
 	memset(&proj, 0, sizeof(proj));
-	if ((r = parse_args(&o, argc, argv))) {
-		if (r == 1)
-			fputs(init_usage, stdout);
-		return r == 1 ? 0 : r;
-	}
+	r = cli_parse(cli, &cli_cmd_init, argc, argv, init_opt, &o, &at);
+	if (r >= 0)
+		return r;
+	if (at < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[at]);
 	if (!getcwd(cwd, sizeof(cwd))) {
-		perror("relbuild: init: cannot find the current directory");
-		return 1;
+		rb_fail_errno(&err, "cannot find the current directory");
+		return cli_error(cli, &err);
 	}
 	if (rb_project_detect(&proj, cwd, "prod", &err) < 0) {
-		tty_printf(stderr, "relbuild: init: %s\n", err.msg);
+		ret = cli_error(cli, &err);
 		goto out;
 	}
 	/* The applications are still listed when --name renames the release. */
 	if (rb_project_apps(&proj, &apps, &err) < 0) {
 		if (!o.name) {
-			tty_printf(stderr, "relbuild: init: %s: give the release name with --name NAME\n",
-				err.msg);
+			cli_note(cli, "%s: give the release name with --name NAME",
+				 err.msg);
 			goto out;
 		}
 		strvec_clear(&apps);
@@ -220,11 +201,11 @@ int cmd_init(int argc, char **argv)
 	else
 		release = xstrdup(apps.v[0]);
 	if (!rb_config_valid_name(release)) {
-		tty_printf(stderr, "relbuild: init: '%s' cannot name a release: give one with --name NAME\n",
-			release);
+		cli_note(cli, "'%s' cannot name a release: give one with --name NAME",
+			 release);
 		goto out;
 	}
-	if (apps.nr > 1) {
+	if (apps.nr > 1 && !cli->quiet) {
 		tty_printf(stdout, "found %s umbrella with %zu applications under apps/:",
 		       proj.kind == RB_PROJECT_MIX ? "a mix" : "a rebar3", apps.nr);
 		for (size_t i = 0; i < apps.nr; i++)
@@ -244,14 +225,14 @@ int cmd_init(int argc, char **argv)
 			continue;
 		path = path_join(cwd, t->name);
 		if (path_exists(path) && !o.force) {
-			tty_printf(stderr, "relbuild: init: '%s' exists\n", t->name);
+			cli_note(cli, "'%s' exists", t->name);
 			existing++;
 		}
 		free(path);
 	}
 	if (existing) {
-		tty_printf(stderr, "relbuild: init: nothing written: use --force to overwrite %s\n",
-			existing == 1 ? "it" : "them");
+		cli_note(cli, "nothing written: use --force to overwrite %s",
+			 existing == 1 ? "it" : "them");
 		goto out;
 	}
 	for (const struct rb_template *t = rb_templates; t->name; t++) {
@@ -263,10 +244,11 @@ int cmd_init(int argc, char **argv)
 		r = write_one(cwd, t->name, text, &err);
 		free(text);
 		if (r < 0) {
-			tty_printf(stderr, "relbuild: init: %s\n", err.msg);
+			ret = cli_error(cli, &err);
 			goto out;
 		}
-		tty_printf(stdout, "wrote %s\n", t->name);
+		if (!cli->quiet)
+			tty_printf(stdout, "wrote %s\n", t->name);
 	}
 	/*
 	 * The release tasks module the Elixir hook and command call, unless
@@ -286,8 +268,8 @@ int cmd_init(int argc, char **argv)
 			r = write_one(app_dir, rel, text, &err);
 			free(text);
 			if (r < 0)
-				tty_printf(stderr, "relbuild: init: %s\n", err.msg);
-			else
+				ret = cli_error(cli, &err);
+			else if (!cli->quiet)
 				tty_printf(stdout, "wrote %s%s%s (%s.ReleaseTasks: migrate/0, rollback/2, seed/0)\n",
 				       proj.umbrella ? app_dir + strlen(cwd) + 1 : "",
 				       proj.umbrella ? "/" : "", rel, module);
@@ -297,13 +279,16 @@ int cmd_init(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
-	if (apps.nr > 1)
+	if (cli->quiet)
+		;
+	else if (apps.nr > 1)
 		tty_printf(stdout, "release '%s' (applications", release);
 	else
 		tty_printf(stdout, "release '%s' (application", release);
-	for (size_t i = 0; i < apps.nr; i++)
+	for (size_t i = 0; !cli->quiet && i < apps.nr; i++)
 		tty_printf(stdout, "%s'%s'", i ? ", " : " ", apps.v[i]);
-	tty_printf(stdout, "): build it with 'relbuild --env prod'\n");
+	if (!cli->quiet)
+		tty_printf(stdout, "): build it with 'relbuild --env prod'\n");
 	ret = 0;
 out:
 	free(release);
@@ -313,3 +298,18 @@ out:
 	rb_project_release(&proj);
 	return ret;
 }
+
+const struct cli_cmd cli_cmd_init = {
+	.name = "init",
+	.summary = "write rel/config.yml and the files it uses into the project",
+	.description =
+		"Write a release configuration into the mix, rebar3 or erlang.mk project\n"
+		"in the current directory: rel/config.yml, rel/vm.args, rel/sys.config,\n"
+		"rel/env.sh, an example post_start hook (rel/hooks/post_start/) and an\n"
+		"example command (rel/commands/migrate.sh); in a mix project also\n"
+		"lib/<app>/release_tasks.ex, unless it exists.  Existing files are not\n"
+		"overwritten.\n",
+	.status = "0 written, 1 nothing written (a file exists, or no project), 2 a usage error\n",
+	.opts = init_opts,
+	.run = run_init,
+};

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd_opt.h"
+#include "cli.h"
+#include "tty.h"
 
 static char *printed(const char *s)
 {

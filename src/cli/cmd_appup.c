@@ -9,11 +9,11 @@
 
 #include "apps.h"
 #include "assemble.h"
-#include "cmd.h"
-#include "cmd_opt.h"
+#include "cli.h"
 #include "cmd_project.h"
 #include "config.h"
 #include "runtime.h"
+#include "tty.h"
 #include "upgrade.h"
 #include "util.h"
 
@@ -24,54 +24,34 @@ struct appup_opts {
 	const char *app;     /* --app APP, required */
 	const char *upfrom;  /* --upfrom OLD: a version in the output dir or a tarball */
 	int force;           /* --force: overwrite the appup if it exists */
-	int quiet;           /* -q, --quiet */
 };
 
-static void appup_usage(FILE *f)
-{
-	fputs("usage: relbuild appup --app APP [--upfrom OLD] [options]\n\n"
-	      "Write the appup a build would generate for APP, from release OLD to the\n"
-	      "compiled project, to rel/appups/APP/<old vsn>_to_<new vsn>.appup for editing;\n"
-	      "builds with --upgrade use that file as it is.\n\n"
-	      "  --app APP          the application\n"
-	      "  --upfrom OLD       the earlier release: a version in the output directory,\n"
-	      "                     or a tarball (default: the newest other version)\n"
-	      "  --env ENV          environment from rel/config.yml (default: default_environment)\n"
-	      "  --release NAME     release (default: default_release)\n"
-	      "  --config PATH      configuration file (default: rel/config.yml)\n"
-	      "  --force            overwrite the appup if it exists\n"
-	      "  -q, --quiet        print nothing but errors\n", f);
-}
+enum { OPT_APP = CLI_OPT, OPT_UPFROM, OPT_ENV, OPT_RELEASE, OPT_CONFIG, OPT_FORCE };
 
-static int parse_args(struct appup_opts *o, int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int r;
+static const struct cli_opt appup_opts[] = {
+	{ "app", OPT_APP, "APP", "the application (required)" },
+	{ "upfrom", OPT_UPFROM, "OLD",
+	  "the earlier release: a version in the output directory,\nor a tarball (default: the newest other version)" },
+	{ "env", OPT_ENV, "ENV", "environment from rel/config.yml (default: default_environment)" },
+	{ "release", OPT_RELEASE, "NAME", "release (default: default_release)" },
+	{ "config", OPT_CONFIG, "PATH", "configuration file (default: rel/config.yml)" },
+	{ "force", OPT_FORCE, NULL, "overwrite the appup if it exists" },
+	{ NULL, 0, NULL, NULL },
+};
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return 1;
-		if (!strcmp(a, "--force")) {
-			o->force = 1;
-			continue;
-		}
-		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			o->quiet = 1;
-			continue;
-		}
-		if ((r = option_value(argc, argv, &i, "--app", &o->app)) ||
-		    (r = option_value(argc, argv, &i, "--upfrom", &o->upfrom)) ||
-		    (r = option_value(argc, argv, &i, "--env", &o->env)) ||
-		    (r = option_value(argc, argv, &i, "--release", &o->release)) ||
-		    (r = option_value(argc, argv, &i, "--config", &o->config))) {
-			if (r < 0)
-				return usage_error("appup", "option '%s' needs a value", a);
-			continue;
-		}
-		return usage_error("appup", "unknown option '%s'", a);
+static int appup_opt(struct cli *cli, void *ctx, int key, const char *arg)
+{
+	struct appup_opts *o = ctx;
+
+	(void)cli;
+	switch (key) {
+	case OPT_APP: o->app = arg; break;
+	case OPT_UPFROM: o->upfrom = arg; break;
+	case OPT_ENV: o->env = arg; break;
+	case OPT_RELEASE: o->release = arg; break;
+	case OPT_CONFIG: o->config = arg; break;
+	case OPT_FORCE: o->force = 1; break;
 	}
-	if (!o->app)
-		return usage_error("appup", "--app APP is required");
 	return 0;
 }
 
@@ -103,7 +83,7 @@ out:
 	return ret;
 }
 
-int cmd_appup(int argc, char **argv)
+static int run_appup(struct cli *cli, int argc, char **argv)
 {
 	struct appup_opts o = { .config = "rel/config.yml" };
 	struct project p;
@@ -113,17 +93,16 @@ int cmd_appup(int argc, char **argv)
 	const char *vsn, *old_vsn;
 	char *root = NULL, *old_dir = NULL, *path = NULL;
 	struct rb_error err = { 0 };
-	int ret = 1, r;
+	int ret = 1, r, at;
 
 	memset(&p, 0, sizeof(p));
-	r = parse_args(&o, argc, argv);
-	if (r) {
-		if (r == 1) {
-			appup_usage(stdout);
-			return 0;
-		}
+	r = cli_parse(cli, &cli_cmd_appup, argc, argv, appup_opt, &o, &at);
+	if (r >= 0)
 		return r;
-	}
+	if (at < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[at]);
+	if (!o.app)
+		return cli_usage(cli, "--app APP is required");
 	if (project_open(&p, o.config, o.release, o.env, &err) < 0)
 		goto fail;
 	app = rb_app_index_find(&p.index, o.app);
@@ -158,12 +137,12 @@ int cmd_appup(int argc, char **argv)
 			 old_vsn, app->vsn);
 	if (write_appup(path, o.app, old_vsn, app->vsn, &d, o.force, &err) < 0)
 		goto fail;
-	if (!o.quiet)
+	if (!cli->quiet)
 		tty_printf(stdout, "%s\n", path);
 	ret = 0;
 	goto out;
 fail:
-	ret = report_error(&err);
+	ret = cli_error(cli, &err);
 out:
 	free(root);
 	free(old_dir);
@@ -173,3 +152,15 @@ out:
 	project_release(&p);
 	return ret;
 }
+
+const struct cli_cmd cli_cmd_appup = {
+	.name = "appup",
+	.summary = "write an application's generated appup to rel/appups/ for editing",
+	.description =
+		"Write the appup a build would generate for APP, from release OLD to the\n"
+		"compiled project, to rel/appups/APP/<old vsn>_to_<new vsn>.appup for editing;\n"
+		"builds with --upgrade use that file as it is.\n",
+	.status = "0 written, 1 failed, 2 bad configuration or usage\n",
+	.opts = appup_opts,
+	.run = run_appup,
+};
