@@ -1,4 +1,4 @@
-/* Unit tests for cmd_opt.c: the front end's printing and option helpers. */
+/* Unit tests for tty.c: what the front end prints is sanitized. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "tty.h"
 
 static char *printed(const char *s)
@@ -59,25 +58,11 @@ static void test_tty_printf(void **state)
 	free(buf);
 }
 
-static void test_size_arg(void **state)
-{
-	uint64_t v;
-
-	(void)state;
-	assert_int_equal(parse_size_arg("10", &v), 0);
-	assert_int_equal(v, 10);
-	assert_int_equal(parse_size_arg("2M", &v), 0);
-	assert_int_equal(v, 2u << 20);
-	assert_int_equal(parse_size_arg("x", &v), -1);
-	assert_int_equal(parse_size_arg("1Q", &v), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sanitized),
 		cmocka_unit_test(test_tty_printf),
-		cmocka_unit_test(test_size_arg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
