@@ -282,6 +282,7 @@ struct writer {
 	int created, opened;
 	struct rb_manifest found;
 	struct rb_error *err; /* the sink's */
+	uint64_t files, bytes, total; /* for pk.progress */
 };
 
 static void writer_abort(struct writer *w)
@@ -357,6 +358,14 @@ fail:
 	return -1;
 }
 
+/* What is left to pack, for the progress line: t's files from i on. */
+static void writer_expect(struct writer *w, const struct rb_tree *t, size_t i)
+{
+	for (; i < t->nr; i++)
+		if (S_ISREG(t->v[i].mode))
+			w->total += (uint64_t)t->v[i].size;
+}
+
 static int writer_add(struct writer *w, const struct rb_tree_entry *te,
 		      struct rb_error *err)
 {
@@ -366,8 +375,15 @@ static int writer_add(struct writer *w, const struct rb_tree_entry *te,
 	if (w->vsn && is_meta_of(te->path, w->vsn))
 		return 0;
 	listed = w->vsn && S_ISREG(te->mode) && rb_manifest_listed(w->vsn, te->path);
-	return add_entry(w->a, w->root, te, w->epoch, listed ? &w->found : NULL,
-			 err);
+	if (add_entry(w->a, w->root, te, w->epoch, listed ? &w->found : NULL,
+		      err) < 0)
+		return -1;
+	if (S_ISREG(te->mode)) {
+		w->files++;
+		w->bytes += (uint64_t)te->size;
+		rb_progress_report(w->pk.progress, w->files, w->bytes, w->total);
+	}
+	return 0;
 }
 
 /* The manifest from the hashes found, then its files as the last entries. */
@@ -471,6 +487,7 @@ static int write_tree_tmp(const char *root, const char *dir,
 		goto out;
 	if (writer_open(&w, root, dir, pk, epoch, ex ? ex->vsn : NULL, err) < 0)
 		goto out;
+	writer_expect(&w, &t, 0);
 	for (size_t i = 0; i < t.nr; i++) {
 		if (writer_add(&w, &t.v[i], err) < 0) {
 			writer_abort(&w);
@@ -610,6 +627,9 @@ int rb_tarball_begin(struct rb_tarball_early **out, const char *root,
 	    writer_open(&e->w, e->root, e->dir, pk, epoch, e->vsn, err) < 0)
 		goto out;
 	e->open = 1;
+	for (size_t i = 0; i < t.nr && strcmp(t.v[i].path, "releases") < 0; i++)
+		if (S_ISREG(t.v[i].mode))
+			e->w.total += (uint64_t)t.v[i].size;
 	/*
 	 * Listed before being read: a file written to after its listing
 	 * has another mtime (or size) at the finish, whenever that was.
@@ -667,6 +687,7 @@ static int finish_tmp(struct rb_tarball_early *e, char hex[RB_SHA256_HEX],
 				     tmp, err);
 		goto out;
 	}
+	writer_expect(&e->w, &t, e->done.nr);
 	for (size_t i = e->done.nr; i < t.nr; i++)
 		if (writer_add(&e->w, &t.v[i], err) < 0)
 			goto out;

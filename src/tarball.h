@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "progress.h"
 #include "manifest.h"
 
 /*
@@ -48,6 +49,7 @@ struct rb_pack {
 	int threads;
 	int manifest;
 	const struct rb_key *key;
+	const struct rb_progress *progress; /* NULL, or told of the files packed */
 };
 
 /*

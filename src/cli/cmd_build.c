@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cmd_project.h"
 #include "json_out.h"
+#include "meter.h"
 #include "config.h"
 #include "manifest.h"
 #include "migrations.h"
@@ -343,6 +344,7 @@ static int run_build(struct cli *cli, int argc, char **argv)
 	struct rb_tarball tar = { 0 };
 	struct rb_key key = { NULL, 0 };
 	struct early_tarball early = { { 0 }, 0, NULL };
+	struct cli_meter meter = { 0 };
 	struct rb_upgrade_summary up;
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
@@ -427,8 +429,10 @@ static int run_build(struct cli *cli, int argc, char **argv)
 			       apps.v[i].vsn, rb_start_type_name(apps.v[i].type));
 
 	/* the manifest and its signature from the files as they are packed */
-	early.pk = (struct rb_pack){ plan->compression, o.jobs,
-				     1, key.pkey ? &key : NULL };
+	cli_meter_start(&meter, cli, "tarball");
+	early.pk = (struct rb_pack){ plan->compression, o.jobs, 1,
+				     key.pkey ? &key : NULL,
+				     cli_meter_hook(&meter) };
 	early.epoch = epoch;
 	/* --upgrade writes appups into lib/ after: no head start then */
 	if (plan->tar && !o.upgrade) {
@@ -481,6 +485,7 @@ static int run_build(struct cli *cli, int argc, char **argv)
 				 : rb_tarball_make(&tar, rel.root, rel.name, rel.vsn,
 						   &early.pk, epoch, &err)) < 0)
 			goto fail;
+		cli_meter_end(&meter);
 		tarball = rb_assembly_final_path(&rel, tar.path);
 	} else if (!plan->dev_mode) {
 		if (rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0 ||
@@ -518,6 +523,7 @@ static int run_build(struct cli *cli, int argc, char **argv)
 	ret = 0;
 	goto out;
 fail:
+	cli_meter_end(&meter);
 	ret = cli_error(cli, &err);
 	if (cli->json)
 		print_json(&rel, plan, NULL, &tar, NULL, 0, &up, &warnings, &err);

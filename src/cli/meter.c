@@ -40,7 +40,9 @@ static void update(void *data, uint64_t files, uint64_t bytes, uint64_t total)
 	p->bytes = bytes;
 	p->total = total;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (p->drawn && seconds(&p->last, &now) < 0.1)
+	if (!p->drawn)
+		p->start = now; /* the work's own time, not what came before */
+	else if (seconds(&p->last, &now) < 0.1)
 		return;
 	p->last = now;
 	draw(p, seconds(&p->start, &now), 0);
@@ -50,8 +52,7 @@ void cli_meter_start(struct cli_meter *p, const struct cli *cli,
 			const char *what)
 {
 	*p = (struct cli_meter){ .hook = { update, p }, .what = what,
-				    .on = cli->progress };
-	clock_gettime(CLOCK_MONOTONIC, &p->start);
+				 .on = cli->progress };
 }
 
 const struct rb_progress *cli_meter_hook(struct cli_meter *p)
