@@ -15,6 +15,7 @@
 #include "boot.h"
 #include "cleanup.h"
 #include "mixconfig.h"
+#include "systemd.h"
 #include "templates.h"
 #include "term.h"
 #include "util.h"
@@ -379,6 +380,27 @@ static int write_text(const char *dir, const char *name, const char *text,
 	return ret;
 }
 
+/* <root>/<name>.service (systemd: in the config). */
+static int write_systemd_unit(const struct rb_plan *plan, const char *root,
+			      struct rb_error *err)
+{
+	struct rb_systemd_unit u = {
+		plan->release, plan->systemd_root, plan->systemd_user,
+		plan->systemd_group,
+	};
+	char *text = NULL, *name = NULL;
+	int ret = -1;
+
+	if (rb_systemd_render(&u, &text, err) < 0)
+		goto out;
+	name = rb_systemd_unit_file(plan->release);
+	ret = write_text(root, name, text, 0644, err);
+out:
+	free(text);
+	free(name);
+	return ret;
+}
+
 static const char default_vm_args[] =
 	"## Flags for the VM: https://www.erlang.org/doc/man/erl.html\n"
 	"## -name/-sname come from RELEASE_NODE and RELEASE_DISTRIBUTION, the cookie\n"
@@ -653,6 +675,13 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		free(text);
 		text = NULL;
 	}
+	/*
+	 * <name>.service beside bin/, where `systemctl link` finds it
+	 * through <root>/current whatever the version.  Written before
+	 * the tarball begins: it may sort among bin/, erts-* and lib/.
+	 */
+	if (plan->systemd && write_systemd_unit(plan, out->root, err) < 0)
+		goto out;
 
 	/* releases/<vsn>/: what the boot scripts are made from, first */
 	text = rel_text(plan->release, plan->version, rt->erts_vsn, apps, 0);

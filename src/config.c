@@ -7,6 +7,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "systemd.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *const rb_hook_events[] = {
@@ -42,12 +44,13 @@ static const char *const settings_keys[] = {
 	"dev_mode", "include_erts", "include_src", "strip_debug_info", "tar",
 	"cookie", "vm_args", "sys_config", "output_dir", "lib_dirs", "hooks",
 	"commands", "overlays", "undefined_calls", "remote_vm_args", "env_sh",
-	"no_warn_undefined", "follow_links_under", NULL,
+	"no_warn_undefined", "follow_links_under", "systemd", NULL,
 };
 static const char *const release_keys[] = { "version", "applications", NULL };
 static const char *const tar_keys[] = { "compression", NULL };
 static const char *const version_keys[] = { "from_app", NULL };
 static const char *const overlay_keys[] = { "from", "to", NULL };
+static const char *const systemd_keys[] = { "root", "user", "group", NULL };
 
 const char *rb_start_type_name(enum rb_start_type t)
 {
@@ -552,6 +555,7 @@ static void settings_init(struct rb_settings *s)
 	s->tar = RB_UNSET;
 	s->compression = RB_UNSET;
 	s->undefined_calls = RB_UNSET;
+	s->systemd = RB_UNSET;
 }
 
 static void named_free(struct rb_named_path *v, size_t n)
@@ -594,6 +598,9 @@ static void settings_release(struct rb_settings *s)
 	named_free(s->hooks, s->nr_hooks);
 	named_free(s->commands, s->nr_commands);
 	overlays_free(s->overlays, s->nr_overlays);
+	free(s->systemd_root);
+	free(s->systemd_user);
+	free(s->systemd_group);
 	settings_init(s);
 }
 
@@ -646,6 +653,56 @@ static int parse_tar(struct parse *p, const yaml_node_t *v,
 		s->compression = i;
 	}
 	s->tar = 1;
+	return 0;
+}
+
+/*
+ * systemd: true, false, or a map of root, user and group (a map turns
+ * it on).  The values go into the unit unquoted: checked here, at
+ * their line.
+ */
+static int parse_systemd(struct parse *p, const yaml_node_t *v,
+			 struct rb_settings *s)
+{
+	int b = bool_value(v);
+
+	if (b >= 0) {
+		s->systemd = b;
+		return 0;
+	}
+	if (!is_map(v))
+		return error_node(p, v,
+			"'systemd' must be true, false or a map such as { root: /opt/NAME, user: NAME }");
+	if (check_map(p, v, "'systemd'"))
+		return -1;
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
+	     pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node_at(p, pr->key), *c = node_at(p, pr->value);
+		const char *key = scalar(k);
+		char what[32];
+		char **out;
+
+		if (!strcmp(key, "root"))
+			out = &s->systemd_root;
+		else if (!strcmp(key, "user"))
+			out = &s->systemd_user;
+		else if (!strcmp(key, "group"))
+			out = &s->systemd_group;
+		else
+			return unknown_key(p, k, systemd_keys, NULL);
+		snprintf(what, sizeof(what), "'%s' in 'systemd'", key);
+		if (get_string(p, c, what, 0, out))
+			return -1;
+		if (out == &s->systemd_root && !rb_systemd_valid_root(*out))
+			return error_node(p, c,
+				"invalid 'root' in 'systemd': '%s' (an absolute path of letters, digits and '/._-+@', without '.' or '..' components)",
+				*out);
+		if (out != &s->systemd_root && !rb_systemd_valid_user(*out))
+			return error_node(p, c,
+				"invalid '%s' in 'systemd': '%s' (a letter or '_', then letters, digits, '_' or '-', at most 31)",
+				key, *out);
+	}
+	s->systemd = 1;
 	return 0;
 }
 
@@ -886,6 +943,8 @@ static int parse_setting(struct parse *p, const char *key,
 	else if (!strcmp(key, "no_warn_undefined"))
 		ret = parse_strings(p, v, key, &s->no_warn_undefined,
 				    &s->has_no_warn_undefined);
+	else if (!strcmp(key, "systemd"))
+		ret = parse_systemd(p, v, s);
 	else
 		return 0;
 	return ret < 0 ? -1 : 1;
@@ -1449,6 +1508,43 @@ static void merge(struct rb_plan *plan, const struct rb_settings *r,
 		plan->overlays[i].to = xstrdup(s->overlays[i].to);
 	}
 	plan->nr_overlays = s->nr_overlays;
+	plan->systemd = pick(e->systemd, r->systemd, 0);
+	plan->systemd_root = xstrdup_or_null(pick_str(e->systemd_root,
+						      r->systemd_root));
+	plan->systemd_user = xstrdup_or_null(pick_str(e->systemd_user,
+						      r->systemd_user));
+	plan->systemd_group = xstrdup_or_null(pick_str(e->systemd_group,
+						       r->systemd_group));
+}
+
+int rb_plan_systemd_defaults(struct rb_plan *plan, const char *path,
+			     struct rb_error *err)
+{
+	if (!plan->systemd_root)
+		plan->systemd_root = rb_systemd_default_root(plan->release);
+	if (!plan->systemd_user) {
+		if (!rb_systemd_valid_user(plan->release))
+			return rb_error(err, RB_ECONFIG,
+				"%s: 'systemd' needs a 'user': the release name '%s' is not a valid user name",
+				path, plan->release);
+		plan->systemd_user = xstrdup(plan->release);
+	}
+	if (!plan->systemd_group)
+		plan->systemd_group = xstrdup(plan->systemd_user);
+	/* what the unit's own rules refuse (a release name too long) */
+	{
+		struct rb_systemd_unit u = {
+			plan->release, plan->systemd_root, plan->systemd_user,
+			plan->systemd_group,
+		};
+		struct rb_error e = { 0, "" };
+		char *text;
+
+		if (rb_systemd_render(&u, &text, &e) < 0)
+			return rb_error(err, RB_ECONFIG, "%s: %s", path, e.msg);
+		free(text);
+	}
+	return 0;
 }
 
 static int resolve_cookie(const struct rb_config *cfg, const char *cookie,
@@ -1577,6 +1673,8 @@ int rb_config_resolve(const struct rb_config *cfg, const char *release,
 	if (resolve_cookie(cfg, pick_str(e ? e->settings.cookie : NULL,
 					 r->settings.cookie), plan, err))
 		goto out;
+	if (plan->systemd && rb_plan_systemd_defaults(plan, cfg->path, err))
+		goto out;
 	ret = 0;
 out:
 	strvec_clear(&names);
@@ -1608,5 +1706,8 @@ void rb_plan_release(struct rb_plan *plan)
 	named_free(plan->hooks, plan->nr_hooks);
 	named_free(plan->commands, plan->nr_commands);
 	overlays_free(plan->overlays, plan->nr_overlays);
+	free(plan->systemd_root);
+	free(plan->systemd_user);
+	free(plan->systemd_group);
 	memset(plan, 0, sizeof(*plan));
 }

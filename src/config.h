@@ -94,6 +94,10 @@ struct rb_settings {
 	size_t nr_commands;
 	struct rb_overlay *overlays;   /* overlays: [ … ] */
 	size_t nr_overlays;
+	int systemd;            /* systemd: bool (1 also with a map) */
+	char *systemd_root;     /* systemd: { root: DIR } */
+	char *systemd_user;     /* systemd: { user: NAME } */
+	char *systemd_group;    /* systemd: { group: NAME } */
 	/* The key was given (maybe empty): it replaces the release's. */
 	int has_lib_dirs, has_hooks, has_commands, has_overlays;
 };
@@ -182,6 +186,10 @@ struct rb_plan {
 	size_t nr_commands;
 	struct rb_overlay *overlays;
 	size_t nr_overlays;
+	int systemd;            /* write <name>.service at the release root */
+	char *systemd_root;     /* with systemd, never NULL: default /opt/<name> */
+	char *systemd_user;     /* with systemd, never NULL: default the release name */
+	char *systemd_group;    /* with systemd, never NULL: default the user */
 };
 
 /*
@@ -189,11 +197,14 @@ struct rb_plan {
  * environment (NULL: default_environment, or "prod" if defined, else
  * the release's settings alone), then merge: a setting the environment
  * sets wins; lib_dirs, hooks, commands, overlays, no_warn_undefined and
- * follow_links_under are replaced whole.
+ * follow_links_under are replaced whole; systemd's root, user and
+ * group each on its own.
  * The defaults for unset settings: dev_mode false, include_erts true,
  * include_src false, strip_debug_info true, tar true (always false in
  * dev_mode), gzip, undefined_calls warn, output_dir "_build/<env>/rel", applications [release
- * name].  In the cookie, ${VAR} and ${VAR:-default} are replaced from
+ * name], systemd false (on: root /opt/<name>, user the release name,
+ * group the user; a release name that is no valid user name then needs
+ * a user).  In the cookie, ${VAR} and ${VAR:-default} are replaced from
  * the process environment; an empty result means NULL.  Unknown names
  * are RB_ECONFIG errors "path: unknown environment 'x' (known: a, b)".
  * plan must be released with rb_plan_release() either way.
@@ -202,5 +213,15 @@ int rb_config_resolve(const struct rb_config *cfg, const char *release,
 		      const char *env, struct rb_plan *plan,
 		      struct rb_error *err);
 void rb_plan_release(struct rb_plan *plan);
+
+/*
+ * Fill the unit's settings the config leaves out (root /opt/<name>,
+ * user the release name, group the user) and check them as the unit
+ * takes them: RB_ECONFIG "path: …" otherwise.  rb_config_resolve()
+ * calls it when systemd is on; `relbuild systemd-unit`, whatever the
+ * setting.
+ */
+int rb_plan_systemd_defaults(struct rb_plan *plan, const char *path,
+			     struct rb_error *err);
 
 #endif

@@ -923,6 +923,180 @@ static void test_names(void **state)
 	assert_string_equal(rb_compression_name(RB_COMPRESS_ZSTD), "zstd");
 }
 
+/* systemd: true, false or { root, user, group }; environments override. */
+static void test_systemd(void **state)
+{
+	struct rb_config cfg;
+	struct rb_plan plan;
+
+	(void)state;
+	/* off by default */
+	parse_ok(&cfg, REL);
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	assert_int_equal(plan.systemd, 0);
+	assert_null(plan.systemd_root);
+	assert_null(plan.systemd_user);
+	assert_null(plan.systemd_group);
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+
+	/* true: every default */
+	parse_ok(&cfg, "environments:\n  prod:\n    systemd: true\n" REL);
+	assert_int_equal(cfg.envs[0].settings.systemd, 1);
+	assert_int_equal(cfg.releases[0].settings.systemd, RB_UNSET);
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	assert_int_equal(plan.systemd, 1);
+	assert_string_equal(plan.systemd_root, "/opt/shop");
+	assert_string_equal(plan.systemd_user, "shop");
+	assert_string_equal(plan.systemd_group, "shop");
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+
+	/* a map turns it on; the group follows the user */
+	parse_ok(&cfg, REL "    systemd: { root: /srv/shop, user: web }\n");
+	assert_int_equal(cfg.releases[0].settings.systemd, 1);
+	assert_string_equal(cfg.releases[0].settings.systemd_root, "/srv/shop");
+	assert_string_equal(cfg.releases[0].settings.systemd_user, "web");
+	assert_null(cfg.releases[0].settings.systemd_group);
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	assert_int_equal(plan.systemd, 1);
+	assert_string_equal(plan.systemd_root, "/srv/shop");
+	assert_string_equal(plan.systemd_user, "web");
+	assert_string_equal(plan.systemd_group, "web");
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+	parse_ok(&cfg, REL "    systemd: {}\n");
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	assert_int_equal(plan.systemd, 1);
+	assert_string_equal(plan.systemd_root, "/opt/shop");
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+
+	/*
+	 * The environment's keys win one by one; true keeps the release's
+	 * keys, false turns the unit off.
+	 */
+	parse_ok(&cfg,
+		 "environments:\n"
+		 "  prod:\n"
+		 "    systemd: { group: www-data }\n"
+		 "  staging:\n"
+		 "    systemd: true\n"
+		 "  dev:\n"
+		 "    systemd: false\n"
+		 "releases:\n"
+		 "  shop:\n"
+		 "    version: 0.1.0\n"
+		 "    systemd:\n"
+		 "      root: /srv/shop\n"
+		 "      user: web\n"
+		 "      group: web\n");
+	resolve_ok(&cfg, NULL, "prod", &plan);
+	assert_int_equal(plan.systemd, 1);
+	assert_string_equal(plan.systemd_root, "/srv/shop");
+	assert_string_equal(plan.systemd_user, "web");
+	assert_string_equal(plan.systemd_group, "www-data");
+	rb_plan_release(&plan);
+	resolve_ok(&cfg, NULL, "staging", &plan);
+	assert_int_equal(plan.systemd, 1);
+	assert_string_equal(plan.systemd_group, "web");
+	rb_plan_release(&plan);
+	resolve_ok(&cfg, NULL, "dev", &plan);
+	assert_int_equal(plan.systemd, 0);
+	/* what `relbuild systemd-unit` renders with the unit off: the keys */
+	{
+		struct rb_error err = { 0, "" };
+
+		assert_int_equal(rb_plan_systemd_defaults(&plan, "t.yml", &err), 0);
+		assert_string_equal(plan.systemd_root, "/srv/shop");
+		assert_string_equal(plan.systemd_user, "web");
+		assert_string_equal(plan.systemd_group, "web");
+	}
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+	/* …or the defaults */
+	parse_ok(&cfg, REL);
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	{
+		struct rb_error err = { 0, "" };
+
+		assert_int_equal(rb_plan_systemd_defaults(&plan, "t.yml", &err), 0);
+		assert_int_equal(plan.systemd, 0);
+		assert_string_equal(plan.systemd_root, "/opt/shop");
+		assert_string_equal(plan.systemd_user, "shop");
+		assert_string_equal(plan.systemd_group, "shop");
+	}
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+	parse_ok(&cfg, "releases:\n  2fa:\n    version: 1\n");
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	{
+		struct rb_error err = { 0, "" };
+
+		assert_int_equal(rb_plan_systemd_defaults(&plan, "t.yml", &err), -1);
+		assert_int_equal(err.code, RB_ECONFIG);
+		assert_string_equal(err.msg, "t.yml: 'systemd' needs a 'user': "
+				    "the release name '2fa' is not a valid user name");
+	}
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+
+	/* errors at the offending key or value */
+	expect_error(REL "    systemd: { root: /srv/shop, usr: web }\n",
+		     "t.yml:4:33: unknown key 'usr' (did you mean 'user'?)");
+	expect_error(REL "    systemd:\n      root: /srv/shop\n      home: /x\n",
+		     "t.yml:6:7: unknown key 'home'");
+	expect_error(REL "    systemd: yes please\n",
+		     "t.yml:4:14: 'systemd' must be true, false or a map such "
+		     "as { root: /opt/NAME, user: NAME }");
+	expect_error(REL "    systemd:\n",
+		     "t.yml:4:13: 'systemd' must be true, false or a map such "
+		     "as { root: /opt/NAME, user: NAME }");
+	expect_error(REL "    systemd: [root]\n",
+		     "t.yml:4:14: 'systemd' must be true, false or a map such "
+		     "as { root: /opt/NAME, user: NAME }");
+	expect_error(REL "    systemd: { root: srv/shop }\n",
+		     "t.yml:4:22: invalid 'root' in 'systemd': 'srv/shop' (an "
+		     "absolute path of letters, digits and '/._-+@', without "
+		     "'.' or '..' components)");
+	expect_error(REL "    systemd: { root: '/srv/my shop' }\n",
+		     "t.yml:4:22: invalid 'root' in 'systemd': '/srv/my shop' "
+		     "(an absolute path of letters, digits and '/._-+@', "
+		     "without '.' or '..' components)");
+	expect_error(REL "    systemd: { root: /srv/%n }\n",
+		     "t.yml:4:22: invalid 'root' in 'systemd': '/srv/%n' (an "
+		     "absolute path of letters, digits and '/._-+@', without "
+		     "'.' or '..' components)");
+	expect_error(REL "    systemd: { user: 1000 }\n",
+		     "t.yml:4:22: invalid 'user' in 'systemd': '1000' (a "
+		     "letter or '_', then letters, digits, '_' or '-', at most "
+		     "31)");
+	expect_error(REL "    systemd: { group: '' }\n",
+		     "t.yml:4:23: 'group' in 'systemd' must not be empty");
+	expect_error(REL "    systemd: { user: [a] }\n",
+		     "t.yml:4:22: 'user' in 'systemd' must be a string");
+	expect_error(REL "    systemd: { user: a, user: b }\n",
+		     "t.yml:4:25: duplicate key 'user' (first at 4:16)");
+	expect_error("environments:\n  prod:\n    systemd: { Root: /x }\n" REL,
+		     "t.yml:3:16: unknown key 'Root' (did you mean 'root'?)");
+	expect_error(REL "    systmed: true\n",
+		     "t.yml:4:5: unknown key 'systmed' "
+		     "(did you mean 'systemd'?)");
+
+	/* a release name that is no user name needs a user */
+	expect_resolve_error("releases:\n  2fa:\n    version: 1\n"
+			     "    systemd: true\n", NULL, NULL,
+			     "t.yml: 'systemd' needs a 'user': the release "
+			     "name '2fa' is not a valid user name");
+	parse_ok(&cfg, "releases:\n  2fa:\n    version: 1\n"
+		 "    systemd: { user: twofa }\n");
+	resolve_ok(&cfg, NULL, NULL, &plan);
+	assert_string_equal(plan.systemd_user, "twofa");
+	assert_string_equal(plan.systemd_group, "twofa");
+	rb_plan_release(&plan);
+	rb_config_release(&cfg);
+}
+
 /* The name rule init checks --name and an app name with. */
 static void test_valid_name(void **state)
 {
@@ -964,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_valid_name),
+		cmocka_unit_test(test_systemd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
