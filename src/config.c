@@ -1537,7 +1537,7 @@ int rb_plan_systemd_defaults(struct rb_plan *plan, const char *path,
 			plan->release, plan->systemd_root, plan->systemd_user,
 			plan->systemd_group,
 		};
-		struct rb_error e = { 0, "" };
+		struct rb_error e = { 0 };
 		char *text;
 
 		if (rb_systemd_render(&u, &text, &e) < 0)

@@ -294,7 +294,7 @@ static void beam_exports(const struct strbuf *data, int too_large,
 {
 	struct rb_beam beam = RB_BEAM_INIT;
 	struct rb_beam_info info = RB_BEAM_INFO_INIT;
-	struct rb_error be = { 0, "" };
+	struct rb_error be = { 0 };
 
 	if (too_large) {
 		e->beam_error = xstrdup("too large to be read");
@@ -344,45 +344,6 @@ static struct rb_inspect_entry *push_entry(struct rb_inspect *out,
 
 /* Tarballs */
 
-/*
- * A tar entry's path as verify compares it (tarball.c): leading "./"
- * dropped, a trailing '/' dropped; NULL when it is unsafe (absolute,
- * "..", empty or "." components), "" for the root itself.
- */
-static char *entry_path(const char *p)
-{
-	size_t len, start = 0;
-	char *s;
-
-	if (!p || p[0] == '/')
-		return NULL;
-	while (p[0] == '.' && p[1] == '/') {
-		p += 2;
-		while (*p == '/')
-			p++;
-	}
-	if (!strcmp(p, "."))
-		p = "";
-	len = strlen(p);
-	while (len && p[len - 1] == '/')
-		len--;
-	s = xstrndup(p, len);
-	for (size_t i = 0; i <= len; i++) {
-		size_t n;
-
-		if (i < len && s[i] != '/')
-			continue;
-		n = i - start;
-		if (len && (!n || (n == 1 && s[start] == '.') ||
-			    (n == 2 && s[start] == '.' && s[start + 1] == '.'))) {
-			free(s);
-			return NULL;
-		}
-		start = i + 1;
-	}
-	return s;
-}
-
 struct tar_pass {
 	struct rb_inspect *out;
 	const struct rb_inspect_opts *opts;
@@ -399,7 +360,7 @@ static int hard_link(struct tar_pass *p, const char *hardlink,
 		     struct rb_inspect_entry *e)
 {
 	struct rb_inspect *out = p->out;
-	char *target = entry_path(hardlink);
+	char *target = rb_tar_entry_path(hardlink);
 	const struct rb_inspect_entry *t = NULL;
 
 	for (size_t i = out->nr_files; target && !t && i-- > 0;)
@@ -459,7 +420,7 @@ static int tar_entry(struct tar_pass *p, struct archive_entry *ae,
 	const char *hardlink = archive_entry_hardlink(ae);
 	mode_t type = archive_entry_filetype(ae);
 	struct rb_inspect_entry e;
-	char *path = entry_path(raw);
+	char *path = rb_tar_entry_path(raw);
 
 	memset(&e, 0, sizeof(e));
 	if (!path) {
@@ -780,31 +741,12 @@ static int has_below(const struct rb_inspect *in, const char *dir)
 	return r;
 }
 
-/* "<erts vsn> <vsn>": the release version start_erl.data names, or NULL. */
-static char *start_erl_field(const struct strbuf *text)
-{
-	const char *s = sb_str(text), *p, *q;
-	char *vsn;
-
-	if (memchr(s, '\0', text->len))
-		return NULL;
-	p = s + strcspn(s, " \t\n");
-	p += strspn(p, " \t");
-	q = p + strcspn(p, " \t\r\n");
-	vsn = xstrndup(p, (size_t)(q - p));
-	if (!is_path_component(vsn)) {
-		free(vsn);
-		return NULL;
-	}
-	return vsn;
-}
-
 /* The version of a tarball's release, as dir_version() finds it. */
 static int tar_version(struct rb_inspect *out, struct rb_error *err)
 {
 	const struct strbuf *sed = rb_inspect_kept(out, "releases/start_erl.data");
 	struct strvec dirs = STRVEC_INIT;
-	char *named = sed ? start_erl_field(sed) : NULL;
+	char *named = sed ? rb_start_erl_parse(sb_str(sed), sed->len) : NULL;
 	int ret = -1;
 
 	if (named) {
@@ -1006,38 +948,6 @@ static void read_app_file(struct rb_inspect *out, struct rb_inspect_app *a)
 
 /* Migrations */
 
-static const char not_named[] = "not named <integer>_<name>.exs or .sql";
-static const char ex_file[] =
-	"named like a migration but .ex: Ecto warns and does not run it (rename it .exs)";
-static const char not_file[] = "not a regular file";
-
-/*
- * Split "<integer>_<name>.exs" (or .sql) as migrations.c's parse_name()
- * does (see the report: to be replaced by that function once it is
- * exported); 0 with *why set when the file is no migration.
- */
-static int migration_name(const char *file, char **version, char **name,
-			  const char **why)
-{
-	const char *ext = strrchr(file, '.');
-	size_t sign = file[0] == '+' || file[0] == '-';
-	size_t nd = strspn(file + sign, "0123456789");
-	size_t ni = nd ? sign + nd : 0;
-
-	*why = not_named;
-	if (!ext || !ni || file[ni] != '_' || file + ni > ext)
-		return 0;
-	if (!strcmp(ext, ".ex")) {
-		*why = ex_file;
-		return 0;
-	}
-	if (strcmp(ext, ".exs") && strcmp(ext, ".sql"))
-		return 0;
-	*version = xstrndup(file, ni);
-	*name = xstrndup(file + ni + 1, (size_t)(ext - file) - ni - 1);
-	return 1;
-}
-
 /* Whether a component of rel starts with a dot: Ecto's glob skips it. */
 static int hidden(const char *rel)
 {
@@ -1054,13 +964,13 @@ static void add_migration(struct rb_migration_list *l,
 			  const struct rb_inspect_entry *e, const char *rel)
 {
 	char *version = NULL, *name = NULL;
-	const char *why = not_file;
+	const char *why = rb_migration_not_file;
 
 	if (e->type == RB_ENTRY_DIR || hidden(rel))
 		return;
 	/* a symlink is read through, as the build's walk does */
 	if (e->type != RB_ENTRY_OTHER &&
-	    migration_name(base_name(rel), &version, &name, &why)) {
+	    rb_migration_parse_name(base_name(rel), &version, &name, &why)) {
 		struct rb_migration *m;
 
 		ALLOC_GROW(l->v, l->nr + 1, l->alloc);
@@ -1371,8 +1281,9 @@ static int has_manifest(const struct rb_inspect *out)
 
 static void check_sums(struct rb_inspect *out, const struct rb_inspect_opts *o)
 {
-	struct rb_verify_opts vo = { o->pubkey, out->vsn, 1 };
-	struct rb_error e = { 0, "" };
+	struct rb_verify_opts vo = { .pubkey = o->pubkey, .vsn = out->vsn,
+				      .upgraded = 1 };
+	struct rb_error e = { 0 };
 	int r;
 
 	if (!o->verify || !has_manifest(out)) {

@@ -921,14 +921,13 @@ static int has_manifest(const char *root, const char *vsn)
 	return r;
 }
 
-char *rb_start_erl_vsn(const char *root)
+char *rb_start_erl_parse(const char *text, size_t len)
 {
-	char *path = path_join(root, "releases/start_erl.data");
-	char *text = NULL, *vsn = NULL;
 	const char *p, *q;
+	char *vsn;
 
-	if (!is_file(path) || read_file(path, &text, NULL, NULL) < 0)
-		goto out;
+	if (memchr(text, '\0', len))
+		return NULL;
 	/* "<erts vsn> <release vsn>\n" */
 	p = text + strcspn(text, " \t\n");
 	p += strspn(p, " \t");
@@ -938,7 +937,17 @@ char *rb_start_erl_vsn(const char *root)
 		free(vsn);
 		vsn = NULL;
 	}
-out:
+	return vsn;
+}
+
+char *rb_start_erl_vsn(const char *root)
+{
+	char *path = path_join(root, "releases/start_erl.data");
+	char *text = NULL, *vsn = NULL;
+	size_t len = 0;
+
+	if (is_file(path) && read_file(path, &text, &len, NULL) == 0)
+		vsn = rb_start_erl_parse(text, len);
 	free(text);
 	free(path);
 	return vsn;

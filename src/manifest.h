@@ -361,6 +361,8 @@ struct strbuf *rb_tar_record_keep(struct rb_tar_record *r, const char *path);
  * names, or NULL when there is none or it is malformed.
  */
 char *rb_start_erl_vsn(const char *root);
+/* The same from start_erl.data's text: NULL when it names none. */
+char *rb_start_erl_parse(const char *text, size_t len);
 
 /*
  * Check a release directory against one releases/<vsn>/SHA256SUMS,

@@ -80,7 +80,7 @@ static int cmp_migration(const void *pa, const void *pb)
 static const char not_named[] = "not named <integer>_<name>.exs or .sql";
 static const char ex_file[] =
 	"named like a migration but .ex: Ecto warns and does not run it (rename it .exs)";
-static const char not_file[] = "not a regular file";
+const char rb_migration_not_file[] = "not a regular file";
 
 /*
  * The length of the integer at the start of s as Elixir's
@@ -95,14 +95,8 @@ static size_t integer_len(const char *s)
 	return nd ? sign + nd : 0;
 }
 
-/*
- * Split "<integer>_<name>.exs" (or .sql) into version and name, as Ecto
- * does: Integer.parse/1 of the name without its last extension must
- * leave "_" and the rest, which may be empty and may hold anything.
- * 0, and *why set, when the file is no migration.
- */
-static int parse_name(const char *file, char **version, char **name,
-		      const char **why)
+int rb_migration_parse_name(const char *file, char **version, char **name,
+			    const char **why)
 {
 	const char *ext = strrchr(file, '.');
 	size_t ni = integer_len(file);
@@ -202,11 +196,11 @@ static int walk_dir(struct walk *w, const char *rel, const struct stat *st,
 			continue;
 		}
 		if (!S_ISREG(sst.st_mode)) {
-			skip(w, sub, not_file);
+			skip(w, sub, rb_migration_not_file);
 			free(path);
 			continue;
 		}
-		if (!parse_name(file, &version, &name, &why)) {
+		if (!rb_migration_parse_name(file, &version, &name, &why)) {
 			skip(w, sub, why);
 			free(path);
 			continue;

@@ -66,4 +66,17 @@ int rb_migrations_check_dir(const char *dir, struct rb_migration_list *out,
 /* Compare two versions ([+-]digits) as integers, without overflow. */
 int rb_migration_version_cmp(const char *a, const char *b);
 
+/*
+ * Split "<integer>_<name>.exs" (or .sql) into version and name, as Ecto
+ * does: Integer.parse/1 of the name without its last extension must
+ * leave "_" and the rest, which may be empty and may hold anything.
+ * 1 with *version and *name set (caller frees); 0, and *why set (static
+ * text), when the file is no migration.
+ */
+int rb_migration_parse_name(const char *file, char **version, char **name,
+			    const char **why);
+
+/* Why a migration directory's entry that is no file is skipped. */
+extern const char rb_migration_not_file[];
+
 #endif

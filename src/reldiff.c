@@ -31,21 +31,6 @@ const char *rb_appup_status_name(enum rb_appup_status s)
 	return "none";
 }
 
-const char *rb_appup_source_name(enum rb_appup_source s)
-{
-	switch (s) {
-	case RB_APPUP_GENERATED:
-		return "generated";
-	case RB_APPUP_PROJECT:
-		return "project";
-	case RB_APPUP_PRIV:
-		return "priv";
-	case RB_APPUP_SHIPPED:
-		return "shipped";
-	}
-	return "generated";
-}
-
 void rb_reldiff_init(struct rb_reldiff *d)
 {
 	memset(d, 0, sizeof(*d));

@@ -73,12 +73,6 @@ enum rb_appup_status {
 /* "none", "made", "unbumped", "unreadable". */
 const char *rb_appup_status_name(enum rb_appup_status s);
 
-/*
- * "generated", "project", "priv", "shipped": upgrade.h's enum, named
- * here for the front end (its place is upgrade.c).
- */
-const char *rb_appup_source_name(enum rb_appup_source s);
-
 /* An application added, removed or changed. */
 struct rb_reldiff_app {
 	char *name;

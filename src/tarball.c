@@ -778,12 +778,7 @@ int rb_tarball_finish(struct rb_tarball *out, struct rb_tarball_early *early,
 		    early->epoch, early, err);
 }
 
-/*
- * A tar entry's path as verify compares it: leading "./" dropped, a
- * trailing '/' dropped.  NULL when it is unsafe (absolute, "..") or
- * malformed; "" for the root directory itself.
- */
-static char *entry_path(const char *p)
+char *rb_tar_entry_path(const char *p)
 {
 	size_t len, start = 0;
 	char *s;
@@ -926,7 +921,7 @@ static int read_file_entry(struct archive *a, struct archive_entry *e,
 	if (hardlink) {
 		const char *h;
 
-		target = entry_path(hardlink);
+		target = rb_tar_entry_path(hardlink);
 		h = target ? link_target_hash(files, target) : NULL;
 		if (h && archive_entry_size(e) == 0) {
 			/* h points into files, which may move. */
@@ -1042,7 +1037,7 @@ int rb_verify_tarball_opts(const char *tarball,
 	       r == ARCHIVE_WARN) {
 		const char *raw = archive_entry_pathname(e);
 		mode_t type = archive_entry_filetype(e);
-		char *path = entry_path(raw);
+		char *path = rb_tar_entry_path(raw);
 
 		if (!path) {
 			rb_verify_add_problem(res, RB_PROBLEM_UNSAFE,

@@ -145,4 +145,11 @@ int rb_verify_tarball_opts(const char *tarball,
 int rb_verify_tarball(const char *tarball, struct rb_verify_result *res,
 		      struct rb_error *err);
 
+/*
+ * A tar entry's path as verify compares it: leading "./" dropped, a
+ * trailing '/' dropped; NULL when it is unsafe (absolute, "..", empty
+ * or "." components), "" for the root itself.  Caller frees.
+ */
+char *rb_tar_entry_path(const char *raw);
+
 #endif

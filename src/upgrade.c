@@ -849,3 +849,18 @@ out:
 	free(outdir);
 	return ret;
 }
+
+const char *rb_appup_source_name(enum rb_appup_source s)
+{
+	switch (s) {
+	case RB_APPUP_GENERATED:
+		return "generated";
+	case RB_APPUP_PROJECT:
+		return "project";
+	case RB_APPUP_PRIV:
+		return "priv";
+	case RB_APPUP_SHIPPED:
+		return "shipped";
+	}
+	return "generated";
+}

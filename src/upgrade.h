@@ -94,6 +94,9 @@ enum rb_appup_source {
 	RB_APPUP_SHIPPED, /* the app's own ebin/<app>.appup, covering old */
 };
 
+/* "generated", "project", "priv", "shipped". */
+const char *rb_appup_source_name(enum rb_appup_source s);
+
 /* One application that differs between the two releases. */
 struct rb_app_change {
 	char *name;

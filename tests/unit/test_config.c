@@ -1005,7 +1005,7 @@ static void test_systemd(void **state)
 	assert_int_equal(plan.systemd, 0);
 	/* what `relbuild systemd-unit` renders with the unit off: the keys */
 	{
-		struct rb_error err = { 0, "" };
+		struct rb_error err = { 0 };
 
 		assert_int_equal(rb_plan_systemd_defaults(&plan, "t.yml", &err), 0);
 		assert_string_equal(plan.systemd_root, "/srv/shop");
@@ -1018,7 +1018,7 @@ static void test_systemd(void **state)
 	parse_ok(&cfg, REL);
 	resolve_ok(&cfg, NULL, NULL, &plan);
 	{
-		struct rb_error err = { 0, "" };
+		struct rb_error err = { 0 };
 
 		assert_int_equal(rb_plan_systemd_defaults(&plan, "t.yml", &err), 0);
 		assert_int_equal(plan.systemd, 0);
@@ -1031,7 +1031,7 @@ static void test_systemd(void **state)
 	parse_ok(&cfg, "releases:\n  2fa:\n    version: 1\n");
 	resolve_ok(&cfg, NULL, NULL, &plan);
 	{
-		struct rb_error err = { 0, "" };
+		struct rb_error err = { 0 };
 
 		assert_int_equal(rb_plan_systemd_defaults(&plan, "t.yml", &err), -1);
 		assert_int_equal(err.code, RB_ECONFIG);

@@ -194,7 +194,7 @@ static void make_release(const char *root)
 
 static void write_tarball(const char *root, const char *dest)
 {
-	struct rb_pack pk = { RB_COMPRESS_GZIP, 1, 0, NULL };
+	struct rb_pack pk = { .compression = RB_COMPRESS_GZIP, .threads = 1 };
 	struct rb_exclude ex = { "0.1.0", NULL, 1 };
 	struct rb_error err;
 
@@ -237,7 +237,7 @@ static int teardown(void **state)
 static void inspect_ok(const char *path, const struct rb_inspect_opts *o,
 		       struct rb_inspect *in)
 {
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	rb_inspect_init(in);
 	if (rb_inspect_with(path, o, in, &err) < 0)

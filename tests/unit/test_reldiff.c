@@ -229,7 +229,7 @@ static void make_release(const char *root, int v)
 
 static void write_tarball(const char *root, const char *vsn, const char *dest)
 {
-	struct rb_pack pk = { RB_COMPRESS_GZIP, 1, 0, NULL };
+	struct rb_pack pk = { .compression = RB_COMPRESS_GZIP, .threads = 1 };
 	struct rb_exclude ex = { vsn, NULL, 1 };
 	struct rb_error err;
 
@@ -382,7 +382,7 @@ static const char expected[] =
 static char *diff_text(const char *old, const char *new_)
 {
 	struct rb_reldiff d;
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *text;
 
 	rb_reldiff_init(&d);
@@ -459,7 +459,7 @@ static void test_appup_as_built(void **state)
 static const struct rb_reldiff_app *diff_shop(const char *old, const char *new_,
 					      struct rb_reldiff *d)
 {
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 
 	rb_reldiff_init(d);
 	if (rb_reldiff(old, new_, d, &err) < 0)

@@ -13,7 +13,7 @@ static char *render_ok(const char *name, const char *root, const char *user,
 		       const char *group)
 {
 	struct rb_systemd_unit u = { name, root, user, group };
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char *text = NULL;
 
 	if (rb_systemd_render(&u, &text, &err) < 0)
@@ -27,7 +27,7 @@ static void expect_render_error(const char *name, const char *root,
 				const char *msg)
 {
 	struct rb_systemd_unit u = { name, root, user, group };
-	struct rb_error err = { 0, "" };
+	struct rb_error err = { 0 };
 	char unset;
 	char *text = &unset;
 
@@ -337,7 +337,7 @@ static void test_render_errors(void **state)
 	long_name[248] = '\0';
 	{
 		struct rb_systemd_unit u = { long_name, "/opt/x", "x", "x" };
-		struct rb_error err = { 0, "" };
+		struct rb_error err = { 0 };
 		char *text;
 
 		assert_int_equal(rb_systemd_render(&u, &text, &err), -1);
