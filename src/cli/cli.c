@@ -318,3 +318,14 @@ void strip_trailing_slashes(char *path)
 	while (n > 1 && path[n - 1] == '/')
 		path[--n] = '\0';
 }
+
+/* "4.8 MiB", "914.2 KiB", "12 bytes" */
+void cli_format_size(char *buf, size_t len, uint64_t n)
+{
+	if (n >= 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+	else if (n >= 1024)
+		snprintf(buf, len, "%.1f KiB", (double)n / 1024.0);
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+}

@@ -109,6 +109,9 @@ void cli_note(struct cli *cli, const char *fmt, ...)
 /* A count or size: digits, optionally K, M, G or T (powers of 1024). */
 int parse_size_arg(const char *s, uint64_t *out);
 
+/* A size for people: "4.8 MiB", "914.2 KiB", "12 bytes". */
+void cli_format_size(char *buf, size_t len, uint64_t n);
+
 /* "DIR///" -> "DIR" in place ("/" stays), for tidy messages. */
 void strip_trailing_slashes(char *path);
 

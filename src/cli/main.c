@@ -24,6 +24,7 @@
 
 const struct cli_cmd *const cli_commands[] = {
 	&cli_cmd_build, &cli_cmd_init, &cli_cmd_appup, &cli_cmd_verify,
+	&cli_cmd_inspect, &cli_cmd_diff,
 	&cli_cmd_install, &cli_cmd_rollback,
 	&cli_cmd_list, &cli_cmd_keygen, &cli_cmd_clean, &cli_cmd_systemd_unit,
 	NULL,
