@@ -44,7 +44,7 @@ static const char *const settings_keys[] = {
 	"dev_mode", "include_erts", "include_src", "strip_debug_info", "tar",
 	"cookie", "vm_args", "sys_config", "output_dir", "lib_dirs", "hooks",
 	"commands", "overlays", "undefined_calls", "remote_vm_args", "env_sh",
-	"no_warn_undefined", "follow_links_under", "systemd", NULL,
+	"no_warn_undefined", "follow_links_under", "systemd", "executable", NULL,
 };
 static const char *const release_keys[] = { "version", "applications", NULL };
 static const char *const tar_keys[] = { "compression", NULL };
@@ -551,6 +551,7 @@ static void settings_init(struct rb_settings *s)
 	s->dev_mode = RB_UNSET;
 	s->include_erts = RB_UNSET;
 	s->include_src = RB_UNSET;
+	s->executable = RB_UNSET;
 	s->strip_debug_info = RB_UNSET;
 	s->tar = RB_UNSET;
 	s->compression = RB_UNSET;
@@ -904,6 +905,8 @@ static int parse_setting(struct parse *p, const char *key,
 		ret = parse_include_erts(p, v, s);
 	else if (!strcmp(key, "include_src"))
 		ret = get_bool(p, v, key, &s->include_src);
+	else if (!strcmp(key, "executable"))
+		ret = get_bool(p, v, key, &s->executable);
 	else if (!strcmp(key, "strip_debug_info"))
 		ret = get_bool(p, v, key, &s->strip_debug_info);
 	else if (!strcmp(key, "tar"))
@@ -1466,6 +1469,7 @@ static void merge(struct rb_plan *plan, const struct rb_settings *r,
 	plan->include_erts = s->include_erts != RB_UNSET ? s->include_erts : 1;
 	plan->erts_path = xstrdup_or_null(s->erts_path);
 	plan->include_src = pick(e->include_src, r->include_src, 0);
+	plan->executable = pick(e->executable, r->executable, 0);
 	/* On, as mix release strips: debug info triples a tarball's size. */
 	plan->strip_debug_info = pick(e->strip_debug_info,
 				      r->strip_debug_info, 1);

@@ -72,6 +72,7 @@ struct rb_settings {
 	int include_erts;       /* include_erts: bool (1 also with a path) */
 	char *erts_path;        /* include_erts: PATH (another OTP root) */
 	int include_src;        /* include_src: bool */
+	int executable;         /* executable: bool (<name>-<vsn>.run too) */
 	int strip_debug_info;   /* strip_debug_info: bool */
 	int tar;                /* tar: false disables the tarball */
 	int compression;        /* tar: { compression: … }, RB_UNSET or enum */
@@ -167,6 +168,7 @@ struct rb_plan {
 	int include_erts;
 	char *erts_path;
 	int include_src;
+	int executable; /* also write <name>-<vsn>.run */
 	int strip_debug_info;
 	int tar;
 	enum rb_compression compression;
@@ -200,7 +202,7 @@ struct rb_plan {
  * follow_links_under are replaced whole; systemd's root, user and
  * group each on its own.
  * The defaults for unset settings: dev_mode false, include_erts true,
- * include_src false, strip_debug_info true, tar true (always false in
+ * include_src false, executable false, strip_debug_info true, tar true (always false in
  * dev_mode), gzip, undefined_calls warn, output_dir "_build/<env>/rel", applications [release
  * name], systemd false (on: root /opt/<name>, user the release name,
  * group the user; a release name that is no valid user name then needs

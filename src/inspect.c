@@ -1072,6 +1072,9 @@ static int is_generated(const struct rb_inspect *out, const char *vdir,
 
 	for (const char *const *p = top; !r && *p; p++)
 		r = !strcmp(path, *p);
+	/* <name>.service (systemd: in the config) */
+	if (!r && has_prefix(path, out->name))
+		r = !strcmp(path + strlen(out->name), ".service");
 	if (!r && rest) {
 		r = within(rest, "consolidated") ||
 		    (has_prefix(rest, out->name) &&

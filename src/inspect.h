@@ -42,7 +42,8 @@ const char *rb_entry_type_name(enum rb_entry_type t);
 /*
  * Why an entry is in the release.  What relbuild itself writes
  * (assemble.c, boot.c, manifest.c, upgrade.c) is RB_ROLE_GENERATED:
- * bin/<name>, bin/nodetool, releases/start_erl.data, releases/COOKIE,
+ * bin/<name>, bin/nodetool, <name>.service, releases/start_erl.data,
+ * releases/COOKIE,
  * and in releases/<vsn>/: <name>.rel, start_clean.rel, start.boot,
  * start.script, start_clean.boot, start_clean.script, vm.args,
  * remote.vm.args, env.sh, sys.config (and sys.config.src, which a hot

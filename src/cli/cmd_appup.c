@@ -158,7 +158,7 @@ const struct cli_cmd cli_cmd_appup = {
 	.summary = "write an application's generated appup to rel/appups/ for editing",
 	.description =
 		"Write the appup a build would generate for APP, from release OLD to the\n"
-		"compiled project, to rel/appups/APP/<old vsn>_to_<new vsn>.appup for editing;\n"
+		"compiled project, to rel/appups/APP/<old>_to_<new>.appup for editing;\n"
 		"builds with --upgrade use that file as it is.\n",
 	.status = "0 written, 1 failed, 2 bad configuration or usage\n",
 	.opts = appup_opts,

@@ -374,6 +374,12 @@ static int run_build(struct cli *cli, int argc, char **argv)
 		plan->dev_mode = 1;
 	if (o.no_tar || plan->dev_mode)
 		plan->tar = 0;
+	o.executable |= plan->executable;
+	if (o.executable && !plan->tar) {
+		rb_error(&err, RB_ECONFIG, "%s: this build writes no tarball to make it from (--no-tar, --dev or dev_mode)",
+			 plan->executable ? "executable" : "--executable");
+		goto fail;
+	}
 	if (o.sign && plan->dev_mode) {
 		rb_error(&err, RB_ECONFIG, "--sign: dev_mode writes no manifest to sign");
 		goto fail;
@@ -487,6 +493,19 @@ static int run_build(struct cli *cli, int argc, char **argv)
 			goto fail;
 		cli_meter_end(&meter);
 		tarball = rb_assembly_final_path(&rel, tar.path);
+		/* in the stage, so that it comes and goes with the release */
+		if (o.executable) {
+			char *stage_run = xasprintf("%s/releases/%s/%s-%s.run",
+						    rel.root, rel.vsn, rel.name,
+						    rel.vsn);
+
+			r = rb_write_executable(tar.path, stage_run, rel.name,
+						rel.vsn, &err);
+			run = rb_assembly_final_path(&rel, stage_run);
+			free(stage_run);
+			if (r < 0)
+				goto fail;
+		}
 	} else if (!plan->dev_mode) {
 		if (rb_manifest_write(rel.root, rel.vsn, NULL, &err) < 0 ||
 		    (key.pkey && rb_sign_manifest(&key, rel.root, rel.vsn, &err) < 0))
@@ -494,15 +513,6 @@ static int run_build(struct cli *cli, int argc, char **argv)
 	}
 	if (rb_assembly_commit(&rel, &err) < 0)
 		goto fail;
-	if (o.executable && tarball) {
-		const char *slash = strrchr(tarball, '/');
-
-		run = xasprintf("%.*s%s-%s.run",
-				slash ? (int)(slash - tarball + 1) : 0, tarball,
-				rel.name, rel.vsn);
-		if (rb_write_executable(tarball, run, rel.name, rel.vsn, &err) < 0)
-			goto fail;
-	}
 	if (cli->json) {
 		print_json(&rel, plan, tarball, &tar, run, key.pkey != NULL, &up,
 			   &warnings, NULL);
@@ -517,7 +527,7 @@ static int run_build(struct cli *cli, int argc, char **argv)
 		if (o.upgrade)
 			tty_printf(stdout, "relup   %s (from %s)\n", up.relup, up.old_vsn);
 		if (run)
-			tty_printf(stdout, "run     %s\n", run);
+			tty_printf(stdout, "executable %s\n", run);
 	}
 
 	ret = 0;

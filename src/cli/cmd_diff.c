@@ -29,15 +29,18 @@ static char change_mark(enum rb_change c)
 	return c == RB_CHANGE_ADDED ? '+' : c == RB_CHANGE_REMOVED ? '-' : '~';
 }
 
-/* "~ lib/x (mode 0644 -> 0755)", paths as in the new release. */
+/*
+ * "~ releases/0.2.0/vm.args (mode 0644 -> 0755)": the path in the new
+ * release (the old one when removed; the two differ only by versions);
+ * an application's files below its directory ("~ ebin/counter.app").
+ */
 static void print_file(const struct rb_reldiff_file *f, const char *indent)
 {
 	const char *path = f->new_path ? f->new_path : f->old_path;
 
+	if (*indent && has_prefix(path, "lib/") && strchr(path + 4, '/'))
+		path = strchr(path + 4, '/') + 1;
 	tty_printf(stdout, "%s%c %s", indent, change_mark(f->change), path);
-	if (f->change == RB_CHANGE_CHANGED && f->old_path &&
-	    strcmp(f->old_path, f->new_path))
-		tty_printf(stdout, " (was %s)", f->old_path);
 	if (f->mode_changed)
 		tty_printf(stdout, " (mode %04o -> %04o)", f->old_mode, f->new_mode);
 	if (!*indent)
