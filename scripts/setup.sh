@@ -11,7 +11,7 @@ PACKAGES="cmake gcc make pkg-config libarchive-dev libyaml-dev libssl-dev zlib1g
 libisal-dev libcmocka-dev erlang-nox erlang-dev elixir rebar3 erlang-p1-pgsql erlang-p1-utils postgresql
 dash busybox zstd clang python3 devscripts erlang-yaws valgrind gawk
 original-awk erlang-common-test hyperfine time libjson-c-dev scdoc man-db groff-base
-tmux systemd bash-completion zsh"
+tmux systemd bash-completion zsh bubblewrap"
 
 missing=""
 for p in $PACKAGES; do

@@ -62,6 +62,18 @@ tar -xzOf "$tarball" counter.service | cmp -s - "$unit" ||
 out=$("$RELBUILD" verify "$tarball" 2>&1) || fail "verify of the tarball failed: $out"
 pass "the tarball holds counter.service, and verifies: $out"
 
+# relbuild systemd-unit prints the same unit, and writes it with --out
+(cd "$proj" && "$RELBUILD" systemd-unit --env prod) >"$T/printed.service" ||
+	fail "relbuild systemd-unit exited $?"
+cmp -s "$T/printed.service" "$unit" || fail "relbuild systemd-unit differs from the shipped unit"
+(cd "$proj" && "$RELBUILD" systemd-unit --env prod --out "$T/written.service" -q) ||
+	fail "relbuild systemd-unit --out exited $?"
+cmp -s "$T/written.service" "$unit" || fail "relbuild systemd-unit --out wrote another unit"
+(cd "$proj" && "$RELBUILD" systemd-unit --env nope) >/dev/null 2>"$T/err" &&
+	fail "relbuild systemd-unit --env nope exited 0"
+assert_contains "$(cat "$T/err")" "relbuild: systemd-unit: " "systemd-unit error"
+pass "relbuild systemd-unit prints and writes the unit the release ships"
+
 ###################################################### systemd-analyze verify
 
 # verify_unit ARGS…: systemd-analyze verify ARGS, which passes only with
