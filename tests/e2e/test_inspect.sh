@@ -140,3 +140,39 @@ assert_contains "$out" "~ releases/0.2.0/vm.args  generated" "diff, same release
 "$RELBUILD" diff "$T/v1.tar.gz" "$T/nope.tar.gz" >/dev/null 2>"$T/err" && fail "diff of a missing release exited 0"
 assert_contains "$(cat "$T/err")" "relbuild: diff: " "diff error"
 pass "diff of a release and its tampered copy: one file; a missing one: an error"
+
+# --- the mix example: shop ----------------------------------------------
+S=$T/shop
+copy_example shop "$S"
+compile_mix "$S"
+build_release "$S" --env prod
+svsn=$(cut -d' ' -f2 "$S/_build/prod/rel/shop/releases/start_erl.data")
+star="$S/_build/prod/rel/shop/releases/$svsn/shop-$svsn.tar.gz"
+out=$("$RELBUILD" inspect "$star") || fail "inspect shop exited $?: $out"
+assert_contains "$out" "release     shop $svsn" "inspect shop"
+printf '%s\n' "$out" | grep -Eq '^application runtime_tools [0-9.]+ load ' || fail "inspect shop: runtime_tools load: $out"
+printf '%s\n' "$out" | grep -Eq '^application iex [0-9.]+ none ' || fail "inspect shop: iex none (as mix release adds it): $out"
+assert_contains "$out" "hook        post_start migrate.sh" "inspect shop"
+assert_contains "$out" "command     migrate" "inspect shop"
+assert_contains "$out" "migration   shop 20240101000000 create_products 20240101000000_create_products.sql" "inspect shop"
+assert_contains "$out" "migration   shop 20240102000000 add_stock 20240102000000_add_stock.sql" "inspect shop"
+assert_contains "$out" "overlay     var/log/" "inspect shop"
+"$RELBUILD" inspect --json "$star" >"$T/shop.json" || fail "inspect --json shop"
+python3 - "$T/shop.json" "$svsn" <<'PY' || fail "inspect --json shop: $(cat "$T/shop.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert (d["name"], d["version"]) == ("shop", sys.argv[2]) and d["ok"], d
+types = {a["name"]: a["start_type"] for a in d["applications"]}
+for app, t in [("shop", "permanent"), ("p1_pgsql", "permanent"), ("runtime_tools", "load"),
+               ("crypto", "load"), ("ssl", "load"), ("sasl", "permanent"), ("iex", "none"), ("elixir", "permanent")]:
+    assert types.get(app) == t, (app, types)
+shop = [a for a in d["applications"] if a["name"] == "shop"][0]
+assert [m["version"] for m in shop["migrations"]] == ["20240101000000", "20240102000000"], shop["migrations"]
+assert [h["event"] for h in d["hooks"]] == ["post_start"] and [c["name"] for c in d["commands"]] == ["migrate"], d
+assert [(o["path"], o["type"]) for o in d["overlays"]] == [("var/log", "dir")], d["overlays"]
+assert d["checksums"]["status"] == "ok", d["checksums"]
+PY
+out=$("$RELBUILD" diff "$star" "$S/_build/prod/rel/shop") || fail "diff shop tarball/directory: $out"
+assert_eq "$(printf '%s\n' "$out" | grep -c '^[~+-] ')" 0 "diff of shop's tarball and its directory: $out"
+assert_contains "$out" "applications unchanged" "diff shop"
+pass "inspect and diff on the shop example: start types, hook, command, migrations, overlay; tarball = directory"
