@@ -223,7 +223,7 @@ int rb_path_excluded(const struct rb_exclude *ex, const char *relpath)
 	name = in_version_dir(relpath, ex->vsn);
 	if (name && ((!strcmp(name, "SHA256SUMS") && !ex->tarball) ||
 		     has_suffix(name, ".tar") || has_suffix(name, ".tar.gz") ||
-		     has_suffix(name, ".tar.zst") ||
+		     has_suffix(name, ".tar.zst") || has_suffix(name, ".run") ||
 		     has_suffix(name, ".sha256") ||
 		     has_prefix(name, ".relbuild-tmp-")))
 		return 1;

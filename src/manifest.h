@@ -65,8 +65,8 @@ int rb_sha256_file(const char *path, char hex[RB_SHA256_HEX],
  * What SHA256SUMS leaves out of a release tree:
  *  - releases/<vsn>/SHA256SUMS (the manifest cannot list itself),
  *  - the tarballs and their sidecars directly in releases/<vsn>/
- *    ("*.tar", "*.tar.gz", "*.tar.zst", "*.sha256", and the writer's
- *    ".relbuild-tmp-*" files),
+ *    ("*.tar", "*.tar.gz", "*.tar.zst", "*.sha256", the self-extracting
+ *    "*.run", and the writer's ".relbuild-tmp-*" files),
  *  - signatures, "*.sig" anywhere,
  *  - what the runtime writes in place: releases/RELEASES and tmp/ (the
  *    control script's default RELEASE_TMP),

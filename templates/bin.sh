@@ -1226,7 +1226,7 @@ check_version() {
 			p == "releases/COOKIE" && !(p in listed) { next }
 			p ~ /^releases\/[^\/]+\// && index(p, "releases/" vsn "/") != 1 { next }
 			index(p, "releases/" vsn "/") == 1 && p !~ "^releases/" vsn "/.*/" &&
-				p ~ /(\.tar(\.gz|\.zst)?|\.sha256)$/ { next }
+				p ~ /(\.tar(\.gz|\.zst)?|\.sha256|\.run)$/ { next }
 			{ hash[p] = $1 }
 			END {
 				if ((cfg ".src") in hash && cfg in hash) {
