@@ -132,15 +132,6 @@ static void print_text(const struct rb_reldiff *d)
 		print_file(&d->files[i], "");
 }
 
-static struct json_object *strings(const struct strvec *sv)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < sv->nr; i++)
-		json_object_array_add(a, cli_json_string(sv->v[i]));
-	return a;
-}
-
 static struct json_object *json_file(const struct rb_reldiff_file *f)
 {
 	struct json_object *o = json_object_new_object();
@@ -177,10 +168,10 @@ static struct json_object *json_app(const struct rb_reldiff_app *a)
 	cli_json_add_string(o, "new_version", a->new_vsn);
 	cli_json_add_string(o, "old_start_type", a->old_start_type);
 	cli_json_add_string(o, "new_start_type", a->new_start_type);
-	json_object_object_add(mods, "added", strings(&a->modules.added));
-	json_object_object_add(mods, "changed", strings(&a->modules.changed));
-	json_object_object_add(mods, "removed", strings(&a->modules.deleted));
-	json_object_object_add(mods, "code_change", strings(&a->modules.advanced));
+	json_object_object_add(mods, "added", cli_json_strings(&a->modules.added));
+	json_object_object_add(mods, "changed", cli_json_strings(&a->modules.changed));
+	json_object_object_add(mods, "removed", cli_json_strings(&a->modules.deleted));
+	json_object_object_add(mods, "code_change", cli_json_strings(&a->modules.advanced));
 	json_object_object_add(o, "modules", mods);
 	for (size_t i = 0; i < a->nr_files; i++)
 		json_object_array_add(files, json_file(&a->files[i]));

@@ -189,26 +189,21 @@ static void print_json(const struct rb_inspect *in, const char *target,
 		       const struct rb_error *err)
 {
 	struct json_object *doc = json_object_new_object();
-	struct json_object *apps = json_object_new_array();
-	struct json_object *hooks = json_object_new_array();
-	struct json_object *cmds = json_object_new_array();
-	struct json_object *overlays = json_object_new_array();
-	struct json_object *erts = json_object_new_object();
-	struct json_object *sums = json_object_new_object();
+	struct json_object *apps, *hooks, *cmds, *overlays, *erts, *sums;
 
 	cli_json_add_string(doc, "target", target);
 	if (err) {
 		json_object_object_add(doc, "ok", json_object_new_boolean(0));
 		cli_json_add_error(doc, err);
 		cli_json_print(doc);
-		json_object_put(apps);
-		json_object_put(hooks);
-		json_object_put(cmds);
-		json_object_put(overlays);
-		json_object_put(erts);
-		json_object_put(sums);
 		return;
 	}
+	apps = json_object_new_array();
+	hooks = json_object_new_array();
+	cmds = json_object_new_array();
+	overlays = json_object_new_array();
+	erts = json_object_new_object();
+	sums = json_object_new_object();
 	json_object_object_add(doc, "ok", json_object_new_boolean(
 		in->sums != RB_SUMS_MISMATCH && in->sums != RB_SUMS_ERROR &&
 		in->signature != RB_INSPECT_SIG_INVALID));
@@ -255,13 +250,7 @@ static void print_json(const struct rb_inspect *in, const char *target,
 		json_object_array_add(overlays, o);
 	}
 	json_object_object_add(doc, "overlays", overlays);
-	{
-		struct json_object *kept = json_object_new_array();
-
-		for (size_t i = 0; i < in->other_versions.nr; i++)
-			json_object_array_add(kept, cli_json_string(in->other_versions.v[i]));
-		json_object_object_add(doc, "kept_from", kept);
-	}
+	json_object_object_add(doc, "kept_from", cli_json_strings(&in->other_versions));
 	cli_json_add_string(doc, "signature", rb_inspect_sig_name(in->signature));
 	cli_json_add_string(sums, "status", rb_inspect_sums_name(in->sums));
 	json_object_object_add(sums, "files", json_u64(in->verify.nr_files));

@@ -81,15 +81,6 @@ static void print_problems(struct cli *cli, const struct rb_verify_result *v)
 			 v->problems[i].path);
 }
 
-static struct json_object *strings(const struct strvec *sv)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < sv->nr; i++)
-		json_object_array_add(a, cli_json_string(sv->v[i]));
-	return a;
-}
-
 /* {"ok", "tarball", "root", "name", "version", ..., "problems", "error"} */
 static void print_json(const char *tarball, const struct rb_install_opts *o,
 		       const struct rb_install_result *res,
@@ -108,8 +99,8 @@ static void print_json(const char *tarball, const struct rb_install_opts *o,
 			       json_object_new_int64((int64_t)res->verify.nr_files));
 	cli_json_add_string(doc, "sidecar", res->sidecar);
 	json_object_object_add(doc, "signature", json_object_new_boolean(res->signature));
-	json_object_object_add(doc, "removed", strings(&res->pruned));
-	json_object_object_add(doc, "in_use", strings(&res->in_use));
+	json_object_object_add(doc, "removed", cli_json_strings(&res->pruned));
+	json_object_object_add(doc, "in_use", cli_json_strings(&res->in_use));
 	cli_json_add_string(doc, "warning", res->warning);
 	json_object_object_add(doc, "problems", cli_json_problems(&res->verify));
 	cli_json_add_error(doc, err);

@@ -39,15 +39,6 @@ static int verify_opt(struct cli *cli, void *ctx, int key, const char *arg)
 	return 0;
 }
 
-static struct json_object *strings(const struct strvec *sv)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < sv->nr; i++)
-		json_object_array_add(a, cli_json_string(sv->v[i]));
-	return a;
-}
-
 /* {"target", "manifest", "ok", "files", "modes", "signature", "kept", ...} */
 static void print_json(const struct verify_opts *o,
 		       const struct rb_verify_result *res,
@@ -62,7 +53,7 @@ static void print_json(const struct verify_opts *o,
 	json_object_object_add(doc, "modes", json_object_new_boolean(res->modes));
 	cli_json_add_string(doc, "signature", rb_sig_status_name(res->signature));
 	json_object_object_add(doc, "kept", json_object_new_int64((int64_t)res->nr_kept));
-	json_object_object_add(doc, "kept_from", strings(&res->kept_from));
+	json_object_object_add(doc, "kept_from", cli_json_strings(&res->kept_from));
 	json_object_object_add(doc, "problems", cli_json_problems(res));
 	cli_json_add_error(doc, err);
 	cli_json_print(doc);

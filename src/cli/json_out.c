@@ -65,6 +65,15 @@ struct json_object *cli_json_string(const char *s)
 	return o;
 }
 
+struct json_object *cli_json_strings(const struct strvec *sv)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < sv->nr; i++)
+		json_object_array_add(a, cli_json_string(sv->v[i]));
+	return a;
+}
+
 void cli_json_add_string(struct json_object *obj, const char *key,
 			 const char *s)
 {

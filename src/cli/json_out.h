@@ -25,12 +25,16 @@ struct json_object *cli_json_string(const char *s);
 void cli_json_add_error(struct json_object *doc, const struct rb_error *err);
 
 struct rb_verify_result;
+struct strvec;
 
 /*
  * A verify result's problems: [{"kind", "path", and for "mode" the
  * "mode" found and "expected", for "signature" its "signature"}].
  */
 struct json_object *cli_json_problems(const struct rb_verify_result *v);
+
+/* A list of strings as an array of cli_json_string()s. */
+struct json_object *cli_json_strings(const struct strvec *sv);
 
 /* Add key: cli_json_string(s) to obj. */
 void cli_json_add_string(struct json_object *obj, const char *key,

@@ -86,3 +86,92 @@ void test_stop(pid_t pid)
 	while (waitpid(pid, NULL, 0) < 0)
 		;
 }
+
+void test_put_bytes(const char *root, const char *rel, const void *data,
+		      size_t len, mode_t mode)
+{
+	char *full = path_join(root, rel);
+	char *dir = path_dir(full);
+	struct rb_error err;
+
+	if (mkdir_p(dir, &err) < 0 ||
+	    write_file(full, data, len, mode, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(dir);
+	free(full);
+}
+
+void test_put_text(const char *root, const char *rel, const char *text)
+{
+	test_put_bytes(root, rel, text, strlen(text), 0644);
+}
+
+static void be32(struct strbuf *sb, uint32_t v)
+{
+	unsigned char b[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	sb_add(sb, b, 4);
+}
+
+static void chunk(struct strbuf *sb, const char *id, const struct strbuf *data)
+{
+	sb_add(sb, id, 4);
+	be32(sb, (uint32_t)data->len);
+	sb_add(sb, sb_str(data), data->len);
+	while (sb->len % 4)
+		sb_addc(sb, '\0');
+}
+
+/*
+ * A minimal beam: atoms (the module, f, maybe code_change), exports
+ * f/0 and maybe code_change/3, and a Code chunk holding variant.
+ */
+char *test_fake_beam(const char *mod, int code_change, const char *variant,
+		       size_t *len)
+{
+	struct strbuf atoms = STRBUF_INIT, exp = STRBUF_INIT, code = STRBUF_INIT;
+	struct strbuf body = STRBUF_INIT, out = STRBUF_INIT;
+
+	be32(&atoms, code_change ? 3 : 2);
+	sb_addc(&atoms, (char)strlen(mod));
+	sb_adds(&atoms, mod);
+	sb_addc(&atoms, 1);
+	sb_adds(&atoms, "f");
+	if (code_change) {
+		sb_addc(&atoms, 11);
+		sb_adds(&atoms, "code_change");
+	}
+	be32(&exp, code_change ? 2 : 1);
+	be32(&exp, 2);
+	be32(&exp, 0);
+	be32(&exp, 2);
+	if (code_change) {
+		be32(&exp, 3);
+		be32(&exp, 3);
+		be32(&exp, 4);
+	}
+	sb_adds(&code, variant);
+	sb_adds(&body, "BEAM");
+	chunk(&body, "AtU8", &atoms);
+	chunk(&body, "Code", &code);
+	chunk(&body, "ExpT", &exp);
+	sb_adds(&out, "FOR1");
+	be32(&out, (uint32_t)body.len);
+	sb_add(&out, sb_str(&body), body.len);
+	*len = out.len;
+	sb_release(&atoms);
+	sb_release(&exp);
+	sb_release(&code);
+	sb_release(&body);
+	return sb_detach(&out);
+}
+
+void test_put_beam(const char *root, const char *rel, const char *mod,
+		     int code_change, const char *variant)
+{
+	size_t len;
+	char *b = test_fake_beam(mod, code_change, variant, &len);
+
+	test_put_bytes(root, rel, b, len, 0644);
+	free(b);
+}

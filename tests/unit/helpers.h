@@ -14,6 +14,26 @@
 void test_put(const char *root, const char *rel, const char *content,
 	      mode_t mode);
 
+/* Write root/rel with len bytes of data and mode, making its directories. */
+void test_put_bytes(const char *root, const char *rel, const void *data,
+		    size_t len, mode_t mode);
+
+/* test_put_bytes() of a string, mode 0644. */
+void test_put_text(const char *root, const char *rel, const char *text);
+
+/*
+ * A minimal beam of module mod: atoms (mod, f, maybe code_change),
+ * exports f/0 and with code_change code_change/3, and a Code chunk
+ * holding variant (the same variant, the same code); *len its size.
+ * Caller frees.
+ */
+char *test_fake_beam(const char *mod, int code_change, const char *variant,
+		     size_t *len);
+
+/* test_fake_beam() written to root/rel. */
+void test_put_beam(const char *root, const char *rel, const char *mod,
+		   int code_change, const char *variant);
+
 /* The whole of a file (NUL-terminated; *len may be NULL); caller frees. */
 char *test_slurp(const char *path, size_t *len);
 

@@ -34,95 +34,6 @@ struct fixture {
 	char *key;     /* tmp/k: keygen prefix */
 };
 
-static void put_bytes(const char *root, const char *rel, const void *data,
-		      size_t len, mode_t mode)
-{
-	char *full = path_join(root, rel);
-	char *dir = path_dir(full);
-	struct rb_error err;
-
-	if (mkdir_p(dir, &err) < 0 ||
-	    write_file(full, data, len, mode, &err) < 0)
-		fail_msg("%s", err.msg);
-	free(dir);
-	free(full);
-}
-
-static void put_text(const char *root, const char *rel, const char *text)
-{
-	put_bytes(root, rel, text, strlen(text), 0644);
-}
-
-static void be32(struct strbuf *sb, uint32_t v)
-{
-	unsigned char b[4] = { v >> 24, v >> 16, v >> 8, v };
-
-	sb_add(sb, b, 4);
-}
-
-static void chunk(struct strbuf *sb, const char *id, const struct strbuf *data)
-{
-	sb_add(sb, id, 4);
-	be32(sb, (uint32_t)data->len);
-	sb_add(sb, sb_str(data), data->len);
-	while (sb->len % 4)
-		sb_addc(sb, '\0');
-}
-
-/*
- * A minimal beam: atoms (the module, f, maybe code_change), exports
- * f/0 and maybe code_change/3, and a Code chunk holding variant.
- */
-static char *fake_beam(const char *mod, int code_change, const char *variant,
-		       size_t *len)
-{
-	struct strbuf atoms = STRBUF_INIT, exp = STRBUF_INIT, code = STRBUF_INIT;
-	struct strbuf body = STRBUF_INIT, out = STRBUF_INIT;
-
-	be32(&atoms, code_change ? 3 : 2);
-	sb_addc(&atoms, (char)strlen(mod));
-	sb_adds(&atoms, mod);
-	sb_addc(&atoms, 1);
-	sb_adds(&atoms, "f");
-	if (code_change) {
-		sb_addc(&atoms, 11);
-		sb_adds(&atoms, "code_change");
-	}
-	be32(&exp, code_change ? 2 : 1);
-	be32(&exp, 2);
-	be32(&exp, 0);
-	be32(&exp, 2);
-	if (code_change) {
-		be32(&exp, 3);
-		be32(&exp, 3);
-		be32(&exp, 4);
-	}
-	sb_adds(&code, variant);
-	sb_adds(&body, "BEAM");
-	chunk(&body, "AtU8", &atoms);
-	chunk(&body, "Code", &code);
-	chunk(&body, "ExpT", &exp);
-	sb_adds(&out, "FOR1");
-	be32(&out, (uint32_t)body.len);
-	sb_add(&out, sb_str(&body), body.len);
-	*len = out.len;
-	sb_release(&atoms);
-	sb_release(&exp);
-	sb_release(&code);
-	sb_release(&body);
-	return sb_detach(&out);
-}
-
-static void put_beam(const char *root, const char *rel, const char *mod,
-		     int code_change, const char *variant)
-{
-	size_t len;
-	char *b = fake_beam(mod, code_change, variant, &len);
-
-	put_bytes(root, rel, b, len, 0644);
-	free(b);
-}
-
 static const char shop_rel[] =
 	"{release,{\"shop\",\"0.1.0\"},{erts,\"14.2\"},\n"
 	" [{kernel,\"9.0\"},\n"
@@ -180,12 +91,12 @@ static void make_release(const char *root)
 	char *empty = path_join(root, "var/empty");
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
-		put_bytes(root, files[i].path, files[i].content,
+		test_put_bytes(root, files[i].path, files[i].content,
 			  strlen(files[i].content), files[i].mode);
-	put_beam(root, "lib/kernel-9.0/ebin/kernel.beam", "kernel", 0, "k");
-	put_beam(root, "lib/shop-0.1.0/ebin/shop.beam", "shop", 0, "s1");
-	put_beam(root, "lib/shop-0.1.0/ebin/shop_srv.beam", "shop_srv", 1, "v1");
-	put_bytes(root, "lib/tools-3.0/ebin/broken.beam", "FOR1junk", 8, 0644);
+	test_put_beam(root, "lib/kernel-9.0/ebin/kernel.beam", "kernel", 0, "k");
+	test_put_beam(root, "lib/shop-0.1.0/ebin/shop.beam", "shop", 0, "s1");
+	test_put_beam(root, "lib/shop-0.1.0/ebin/shop_srv.beam", "shop_srv", 1, "v1");
+	test_put_bytes(root, "lib/tools-3.0/ebin/broken.beam", "FOR1junk", 8, 0644);
 	assert_int_equal(mkdir_p(empty, &err), 0);
 	free(empty);
 	if (rb_manifest_write(root, "0.1.0", NULL, &err) < 0)
@@ -472,8 +383,8 @@ static void test_tampered_directory(void **state)
 	struct rb_inspect in;
 	struct rb_error err;
 
-	put_text(f->rel, "releases/0.1.0/vm.args", "+K false\n");
-	put_text(f->rel, "lib/shop-0.1.0/priv/extra.txt", "x");
+	test_put_text(f->rel, "releases/0.1.0/vm.args", "+K false\n");
+	test_put_text(f->rel, "lib/shop-0.1.0/priv/extra.txt", "x");
 	rb_inspect_init(&in);
 	assert_int_equal(rb_inspect(f->rel, NULL, &in, &err), 0);
 	assert_int_equal(in.sums, RB_SUMS_MISMATCH);
@@ -505,7 +416,7 @@ static void test_no_manifest(void **state)
 		rb_inspect_release(&in);
 	}
 	/* a manifest that cannot be read: the check cannot run */
-	put_text(f->rel, "releases/0.1.0/SHA256SUMS", "not a manifest\n");
+	test_put_text(f->rel, "releases/0.1.0/SHA256SUMS", "not a manifest\n");
 	write_tarball(f->rel, tar);
 	for (int t = 0; t < 2; t++) {
 		rb_inspect_init(&in);
@@ -748,10 +659,10 @@ static void test_versions(void **state)
 	char *sed = path_join(f->rel, "releases/start_erl.data");
 
 	/* what a hot upgrade from 0.0.9 left: its releases/ and lib/ */
-	put_text(f->rel, "releases/0.0.9/shop.rel",
+	test_put_text(f->rel, "releases/0.0.9/shop.rel",
 		 "{release,{\"shop\",\"0.0.9\"},{erts,\"14.1\"},[{kernel,\"8.0\"},{shop,\"0.0.9\"}]}.\n");
-	put_text(f->rel, "lib/shop-0.0.9/ebin/shop.app", "old");
-	put_text(f->rel, "erts-14.1/bin/beam.smp", "old");
+	test_put_text(f->rel, "lib/shop-0.0.9/ebin/shop.app", "old");
+	test_put_text(f->rel, "erts-14.1/bin/beam.smp", "old");
 	rb_inspect_init(&in);
 	assert_int_equal(rb_inspect(f->rel, NULL, &in, &err), 0);
 	assert_string_equal(in.vsn, "0.1.0");
@@ -765,7 +676,7 @@ static void test_versions(void **state)
 	rb_inspect_release(&in);
 
 	/* start_erl.data naming the other version: that one is inspected */
-	put_text(f->rel, "releases/start_erl.data", "14.1 0.0.9\n");
+	test_put_text(f->rel, "releases/start_erl.data", "14.1 0.0.9\n");
 	rb_inspect_init(&in);
 	assert_int_equal(rb_inspect(f->rel, NULL, &in, &err), 0);
 	assert_string_equal(in.vsn, "0.0.9");
@@ -805,28 +716,28 @@ static void test_not_a_release(void **state)
 	assert_non_null(strstr(err.msg, "missing.tar.gz"));
 	rb_inspect_release(&in);
 
-	put_bytes(f->tmp, "truncated.tar.gz", bytes, len / 2, 0644);
+	test_put_bytes(f->tmp, "truncated.tar.gz", bytes, len / 2, 0644);
 	rb_inspect_init(&in);
 	assert_int_equal(rb_inspect(truncated, NULL, &in, &err), -1);
 	assert_non_null(strstr(err.msg, "truncated.tar.gz"));
 	rb_inspect_release(&in);
 
 	/* a version directory without a .rel */
-	put_text(noname, "releases/1.0/start_clean.rel", mini_rel);
+	test_put_text(noname, "releases/1.0/start_clean.rel", mini_rel);
 	rb_inspect_init(&in);
 	assert_int_equal(rb_inspect(noname, NULL, &in, &err), -1);
 	assert_non_null(strstr(err.msg, "releases/1.0/<name>.rel"));
 	rb_inspect_release(&in);
 
 	/* a .rel that is not one */
-	put_text(noname, "releases/1.0/x.rel", "{release,{\"x\",\"1.0\"}}.");
+	test_put_text(noname, "releases/1.0/x.rel", "{release,{\"x\",\"1.0\"}}.");
 	rb_inspect_init(&in);
 	assert_int_equal(rb_inspect(noname, NULL, &in, &err), -1);
 	assert_non_null(strstr(err.msg, "releases/1.0/x.rel:1:1: not {release"));
 	rb_inspect_release(&in);
 
 	/* a .rel of another version than its directory's */
-	put_text(noname, "releases/1.0/x.rel", "{release,{\"x\",\"2.0\"},{erts,\"1\"},[]}.");
+	test_put_text(noname, "releases/1.0/x.rel", "{release,{\"x\",\"2.0\"},{erts,\"1\"},[]}.");
 	rb_inspect_init(&in);
 	assert_int_equal(rb_inspect(noname, NULL, &in, &err), -1);
 	assert_non_null(strstr(err.msg, "release 2.0, not 1.0"));

@@ -44,88 +44,12 @@ struct fixture {
 	char *old_tar, *new_tar;
 };
 
-static void put_bytes(const char *root, const char *rel, const void *data,
-		      size_t len, mode_t mode)
-{
-	char *full = path_join(root, rel);
-	char *dir = path_dir(full);
-	struct rb_error err;
-
-	if (mkdir_p(dir, &err) < 0 ||
-	    write_file(full, data, len, mode, &err) < 0)
-		fail_msg("%s", err.msg);
-	free(dir);
-	free(full);
-}
-
-static void put_text(const char *root, const char *rel, const char *text)
-{
-	put_bytes(root, rel, text, strlen(text), 0644);
-}
-
-static void be32(struct strbuf *sb, uint32_t v)
-{
-	unsigned char b[4] = { v >> 24, v >> 16, v >> 8, v };
-
-	sb_add(sb, b, 4);
-}
-
-static void chunk(struct strbuf *sb, const char *id, const struct strbuf *data)
-{
-	sb_add(sb, id, 4);
-	be32(sb, (uint32_t)data->len);
-	sb_add(sb, sb_str(data), data->len);
-	while (sb->len % 4)
-		sb_addc(sb, '\0');
-}
-
-/* A minimal beam: exports f/0 (and code_change/3), code from variant. */
-static void put_beam(const char *root, const char *rel, const char *mod,
-		     int code_change, const char *variant)
-{
-	struct strbuf atoms = STRBUF_INIT, exp = STRBUF_INIT, code = STRBUF_INIT;
-	struct strbuf body = STRBUF_INIT, out = STRBUF_INIT;
-
-	be32(&atoms, code_change ? 3 : 2);
-	sb_addc(&atoms, (char)strlen(mod));
-	sb_adds(&atoms, mod);
-	sb_addc(&atoms, 1);
-	sb_adds(&atoms, "f");
-	if (code_change) {
-		sb_addc(&atoms, 11);
-		sb_adds(&atoms, "code_change");
-	}
-	be32(&exp, code_change ? 2 : 1);
-	be32(&exp, 2);
-	be32(&exp, 0);
-	be32(&exp, 2);
-	if (code_change) {
-		be32(&exp, 3);
-		be32(&exp, 3);
-		be32(&exp, 4);
-	}
-	sb_adds(&code, variant);
-	sb_adds(&body, "BEAM");
-	chunk(&body, "AtU8", &atoms);
-	chunk(&body, "Code", &code);
-	chunk(&body, "ExpT", &exp);
-	sb_adds(&out, "FOR1");
-	be32(&out, (uint32_t)body.len);
-	sb_add(&out, sb_str(&body), body.len);
-	put_bytes(root, rel, sb_str(&out), out.len, 0644);
-	sb_release(&atoms);
-	sb_release(&exp);
-	sb_release(&code);
-	sb_release(&body);
-	sb_release(&out);
-}
-
 static void app_file(const char *root, const char *app, const char *vsn)
 {
 	char *rel = xasprintf("lib/%s-%s/ebin/%s.app", app, vsn, app);
 	char *text = xasprintf("{application,%s,[{vsn,\"%s\"}]}.\n", app, vsn);
 
-	put_text(root, rel, text);
+	test_put_text(root, rel, text);
 	free(rel);
 	free(text);
 }
@@ -138,59 +62,59 @@ static void make_release(const char *root, int v)
 	char *path, *text;
 	struct rb_error err;
 
-	put_bytes(root, "bin/shop", "#!/bin/sh\n", 10, 0755);
-	put_bytes(root, "bin/nodetool", "#!/bin/sh\n", 10, 0755);
-	put_bytes(root, "bin/extra-tool", "#!/bin/sh\n", 10, v == 1 ? 0644 : 0755);
+	test_put_bytes(root, "bin/shop", "#!/bin/sh\n", 10, 0755);
+	test_put_bytes(root, "bin/nodetool", "#!/bin/sh\n", 10, 0755);
+	test_put_bytes(root, "bin/extra-tool", "#!/bin/sh\n", 10, v == 1 ? 0644 : 0755);
 	if (v == 1) {
-		put_text(root, "erts-14.2/bin/beam.smp", "A");
-		put_text(root, "erts-14.2/bin/erlexec", "E");
-		put_text(root, "erts-14.2/bin/gone", "G");
+		test_put_text(root, "erts-14.2/bin/beam.smp", "A");
+		test_put_text(root, "erts-14.2/bin/erlexec", "E");
+		test_put_text(root, "erts-14.2/bin/gone", "G");
 	} else {
-		put_text(root, "erts-14.3/bin/beam.smp", "A");
-		put_text(root, "erts-14.3/bin/erlexec", "E2");
-		put_text(root, "erts-14.3/bin/new", "N");
+		test_put_text(root, "erts-14.3/bin/beam.smp", "A");
+		test_put_text(root, "erts-14.3/bin/erlexec", "E2");
+		test_put_text(root, "erts-14.3/bin/new", "N");
 	}
 	app_file(root, "kernel", "9.0");
-	put_beam(root, "lib/kernel-9.0/ebin/kernel.beam", "kernel", 0, "k");
+	test_put_beam(root, "lib/kernel-9.0/ebin/kernel.beam", "kernel", 0, "k");
 
 	app_file(root, "shop", vsn);
 	path = xasprintf("%s/ebin/keep.beam", shop);
-	put_beam(root, path, "keep", 0, "same");
+	test_put_beam(root, path, "keep", 0, "same");
 	free(path);
 	path = xasprintf("%s/ebin/plain.beam", shop);
-	put_beam(root, path, "plain", 0, v == 1 ? "p1" : "p2");
+	test_put_beam(root, path, "plain", 0, v == 1 ? "p1" : "p2");
 	free(path);
 	path = xasprintf("%s/ebin/srv.beam", shop);
-	put_beam(root, path, "srv", 1, v == 1 ? "s1" : "s2");
+	test_put_beam(root, path, "srv", 1, v == 1 ? "s1" : "s2");
 	free(path);
 	path = xasprintf("%s/ebin/%s.beam", shop, v == 1 ? "gone" : "fresh");
-	put_beam(root, path, v == 1 ? "gone" : "fresh", 0, "x");
+	test_put_beam(root, path, v == 1 ? "gone" : "fresh", 0, "x");
 	free(path);
 	path = xasprintf("%s/priv/data.txt", shop);
-	put_text(root, path, v == 1 ? "v1" : "v2");
+	test_put_text(root, path, v == 1 ? "v1" : "v2");
 	free(path);
 	path = xasprintf("%s/priv/same.txt", shop);
-	put_text(root, path, "same");
+	test_put_text(root, path, "same");
 	free(path);
 	if (v == 2) {
 		path = xasprintf("%s/priv/new.txt", shop);
-		put_text(root, path, "new");
+		test_put_text(root, path, "new");
 		free(path);
 	}
 
 	app_file(root, "tools", "3.0");
-	put_beam(root, "lib/tools-3.0/ebin/t.beam", "t", 0, "t");
+	test_put_beam(root, "lib/tools-3.0/ebin/t.beam", "t", 0, "t");
 	app_file(root, "stale", "1.0");
-	put_beam(root, "lib/stale-1.0/ebin/stale.beam", "stale", 0, v == 1 ? "a" : "b");
+	test_put_beam(root, "lib/stale-1.0/ebin/stale.beam", "stale", 0, v == 1 ? "a" : "b");
 	app_file(root, "cfg", "1.0");
-	put_text(root, "lib/cfg-1.0/priv/x.conf", v == 1 ? "a" : "b");
+	test_put_text(root, "lib/cfg-1.0/priv/x.conf", v == 1 ? "a" : "b");
 	if (v == 1)
 		app_file(root, "oldapp", "1.0");
 	else
 		app_file(root, "newapp", "1.0");
 
 	text = xasprintf("%s %s\n", v == 1 ? "14.2" : "14.3", vsn);
-	put_text(root, "releases/start_erl.data", text);
+	test_put_text(root, "releases/start_erl.data", text);
 	free(text);
 	text = xasprintf("{release,{\"shop\",\"%s\"},{erts,\"%s\"},\n"
 			 " [{kernel,\"9.0\"},{shop,\"%s\"},{tools,\"3.0\"%s},\n"
@@ -199,30 +123,30 @@ static void make_release(const char *root, int v)
 			 v == 1 ? ",load" : "",
 			 v == 1 ? "{oldapp,\"1.0\"}," : "{newapp,\"1.0\"},");
 	path = xasprintf("releases/%s/shop.rel", vsn);
-	put_text(root, path, text);
+	test_put_text(root, path, text);
 	free(path);
 	free(text);
 	path = xasprintf("releases/%s/start_clean.rel", vsn);
 	text = xasprintf("{release,{\"shop\",\"%s\"},{erts,\"14\"},[]}.\n", vsn);
-	put_text(root, path, text);
+	test_put_text(root, path, text);
 	free(path);
 	free(text);
 	path = xasprintf("releases/%s/sys.config", vsn);
-	put_text(root, path, v == 1 ? "[].\n" : "[{shop,[]}].\n");
+	test_put_text(root, path, v == 1 ? "[].\n" : "[{shop,[]}].\n");
 	free(path);
 	path = xasprintf("releases/%s/vm.args", vsn);
-	put_text(root, path, "+K true\n");
+	test_put_text(root, path, "+K true\n");
 	free(path);
 	path = xasprintf("releases/%s/hooks/pre_stop/a.sh", vsn);
-	put_text(root, path, "#!/bin/sh\n");
+	test_put_text(root, path, "#!/bin/sh\n");
 	free(path);
 	if (v == 2) {
 		path = xasprintf("releases/%s/hooks/post_start/b.sh", vsn);
-		put_text(root, path, "#!/bin/sh\n");
+		test_put_text(root, path, "#!/bin/sh\n");
 		free(path);
 	}
-	put_text(root, "doc/KEEP.txt", "keep");
-	put_text(root, v == 1 ? "doc/OLD.txt" : "doc/NEW.txt", "x");
+	test_put_text(root, "doc/KEEP.txt", "keep");
+	test_put_text(root, v == 1 ? "doc/OLD.txt" : "doc/NEW.txt", "x");
 	if (rb_manifest_write(root, vsn, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
 }
@@ -477,7 +401,7 @@ static void test_appup_source(void **state)
 	char *priv = path_join(f->new_dir, "lib/shop-0.2.0/priv/appups/0.1.0_to_0.2.0.appup");
 
 	/* its own ebin/<app>.appup, when it covers the old version */
-	put_text(f->new_dir, "lib/shop-0.2.0/ebin/shop.appup",
+	test_put_text(f->new_dir, "lib/shop-0.2.0/ebin/shop.appup",
 		 "{\"0.2.0\",[{\"0.1.0\",[]}],[{\"0.1.0\",[]}]}.\n");
 	a = diff_shop(f->old_dir, f->new_dir, &d);
 	assert_int_equal(a->appup_status, RB_APPUP_STATUS_MADE);
@@ -487,7 +411,7 @@ static void test_appup_source(void **state)
 	rb_reldiff_release(&d);
 
 	/* one that does not: generated */
-	put_text(f->new_dir, "lib/shop-0.2.0/ebin/shop.appup",
+	test_put_text(f->new_dir, "lib/shop-0.2.0/ebin/shop.appup",
 		 "{\"0.2.0\",[{\"0.0.1\",[]}],[{\"0.0.1\",[]}]}.\n");
 	a = diff_shop(f->old_dir, f->new_dir, &d);
 	assert_int_equal(a->appup_source, RB_APPUP_GENERATED);
@@ -495,7 +419,7 @@ static void test_appup_source(void **state)
 	rb_reldiff_release(&d);
 
 	/* priv/appups/<old>_to_<new>.appup wins */
-	put_text(f->new_dir, "lib/shop-0.2.0/priv/appups/0.1.0_to_0.2.0.appup", "{}.\n");
+	test_put_text(f->new_dir, "lib/shop-0.2.0/priv/appups/0.1.0_to_0.2.0.appup", "{}.\n");
 	a = diff_shop(f->old_dir, f->new_dir, &d);
 	assert_int_equal(a->appup_source, RB_APPUP_PRIV);
 	assert_string_equal(a->appup_file, "lib/shop-0.2.0/priv/appups/0.1.0_to_0.2.0.appup");
@@ -511,7 +435,7 @@ static void test_unreadable(void **state)
 	const struct rb_reldiff_app *a;
 	char *tar = path_join(f->tmp, "bad.tar.gz");
 
-	put_text(f->new_dir, "lib/shop-0.2.0/ebin/srv.beam", "FOR1 not a beam");
+	test_put_text(f->new_dir, "lib/shop-0.2.0/ebin/srv.beam", "FOR1 not a beam");
 	write_tarball(f->new_dir, "0.2.0", tar);
 	a = diff_shop(f->old_tar, tar, &d);
 	assert_int_equal(a->appup_status, RB_APPUP_STATUS_UNREADABLE);
