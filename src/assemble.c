@@ -627,6 +627,7 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 		out->mix_started = vms.mix_started;
 		out->meanwhile = vms.meanwhile;
 		out->meanwhile_data = vms.meanwhile_data;
+		out->progress = vms.progress;
 	}
 	out->lock_fd = -1;
 	if (rb_assembly_start(plan, proj, rt, out, err) < 0)
@@ -646,9 +647,11 @@ int rb_assemble(const struct rb_plan *plan, const struct rb_project *proj,
 	    mkdir_p(out->rel_dir, err) < 0)
 		goto out;
 
-	for (size_t i = 0; i < apps->nr; i++)
+	for (size_t i = 0; i < apps->nr; i++) {
 		if (copy_app(plan, &apps->v[i], lib, err) < 0)
 			goto out;
+		rb_progress_report(out->progress, i + 1, 0, 0);
+	}
 
 	if (plan->include_erts && copy_erts(rt, out->root, err) < 0)
 		goto out;

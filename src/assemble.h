@@ -4,6 +4,7 @@
 #include "boot.h"
 #include "config.h"
 #include "error.h"
+#include "progress.h"
 #include "mixconfig.h"
 #include "project.h"
 #include "runtime.h"
@@ -33,6 +34,11 @@ struct rb_assembly {
 	int (*meanwhile)(void *data, const struct rb_assembly *rel,
 			 struct rb_error *err);
 	void *meanwhile_data;
+	/*
+	 * NULL, or told of the applications copied (as "files"; no bytes),
+	 * up to the runtime's copy; set before rb_assemble().
+	 */
+	const struct rb_progress *progress;
 };
 
 /*

@@ -295,6 +295,7 @@ struct early_tarball {
 	struct rb_pack pk;
 	long long epoch;
 	struct rb_tarball_early *early;
+	struct cli_meter *copying; /* its line ends where the tarball's begins */
 };
 
 static int begin_tarball(void *data, const struct rb_assembly *rel,
@@ -302,6 +303,7 @@ static int begin_tarball(void *data, const struct rb_assembly *rel,
 {
 	struct early_tarball *t = data;
 
+	cli_meter_end(t->copying);
 	return rb_tarball_begin(&t->early, rel->root, rel->name, rel->vsn,
 				&t->pk, t->epoch, err);
 }
@@ -343,8 +345,8 @@ static int run_build(struct cli *cli, int argc, char **argv)
 	struct rb_assembly rel = { 0 };
 	struct rb_tarball tar = { 0 };
 	struct rb_key key = { NULL, 0 };
-	struct early_tarball early = { { 0 }, 0, NULL };
-	struct cli_meter meter = { 0 };
+	struct cli_meter copying = { 0 }, meter = { 0 };
+	struct early_tarball early = { { 0 }, 0, NULL, &copying };
 	struct rb_upgrade_summary up;
 	struct rb_app_ref *refs = NULL;
 	size_t nr_refs = 0;
@@ -445,7 +447,12 @@ static int run_build(struct cli *cli, int argc, char **argv)
 		rel.meanwhile = begin_tarball;
 		rel.meanwhile_data = &early;
 	}
-	if (rb_assemble(plan, &p.proj, &p.rt, &apps, &rel, &err) < 0)
+	cli_meter_start(&copying, cli, "assemble");
+	copying.unit = "applications";
+	rel.progress = cli_meter_hook(&copying);
+	r = rb_assemble(plan, &p.proj, &p.rt, &apps, &rel, &err);
+	cli_meter_end(&copying);
+	if (r < 0)
 		goto fail;
 	if (cli->verbose && rel.sys_config_from_mix)
 		tty_printf(stdout, "sys.config from config/config.exs%s%s%s\n",
@@ -533,6 +540,7 @@ static int run_build(struct cli *cli, int argc, char **argv)
 	ret = 0;
 	goto out;
 fail:
+	cli_meter_end(&copying);
 	cli_meter_end(&meter);
 	ret = cli_error(cli, &err);
 	if (cli->json)

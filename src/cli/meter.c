@@ -14,13 +14,15 @@ static void draw(struct cli_meter *p, double elapsed, int final)
 	const double mib = 1024.0 * 1024.0;
 	double rate = elapsed > 0 ? (double)p->bytes / elapsed : 0;
 
-	fprintf(stderr, "\r\033[K%s: %llu files, ", p->what,
-		(unsigned long long)p->files);
+	fprintf(stderr, "\r\033[K%s: %llu %s", p->what,
+		(unsigned long long)p->files, p->unit ? p->unit : "files");
+	if (p->total || p->bytes)
+		fputs(", ", stderr);
 	if (p->total)
 		fprintf(stderr, "%.1f of %.1f MiB (%d%%)", (double)p->bytes / mib,
 			(double)p->total / mib,
 			(int)(100.0 * (double)p->bytes / (double)p->total));
-	else
+	else if (p->bytes)
 		fprintf(stderr, "%.1f MiB", (double)p->bytes / mib);
 	if (final)
 		fprintf(stderr, " in %.1f s\n", elapsed);
@@ -36,6 +38,8 @@ static void update(void *data, uint64_t files, uint64_t bytes, uint64_t total)
 	struct cli_meter *p = data;
 	struct timespec now;
 
+	if (!p->on)
+		return;
 	p->files = files;
 	p->bytes = bytes;
 	p->total = total;
@@ -68,4 +72,6 @@ void cli_meter_end(struct cli_meter *p)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	draw(p, seconds(&p->start, &now), 1);
+	p->drawn = 0;
+	p->on = 0; /* and no more */
 }

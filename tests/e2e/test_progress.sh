@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The progress line: on a terminal (a tmux pane, CI unset) build, verify
-# and install each leave "<stage>: N files, ... in S s" on stderr; through
+# The progress line: on a terminal (a tmux pane, CI unset) the build
+# (assemble, then tarball), verify and install each leave "<stage>: N
+# files, ... in S s" on stderr; through
 # a pipe, with CI set, --quiet or --json, there is none; NO_COLOR and
 # --color decide the colour of an error.
 . "$(dirname "$0")/lib.sh"
@@ -37,13 +38,15 @@ tarball="$proj/_build/prod/rel/counter/releases/0.1.0/counter-0.1.0.tar.gz"
 # 1. On a terminal: one line per stage, ending with its time.
 pane=$(on_tty "cd '$proj' && '$RELBUILD' --env prod && '$RELBUILD' verify '$tarball' && '$RELBUILD' install '$tarball' --root '$T/root'")
 assert_contains "$pane" "::done 0" "the commands on a terminal"
+printf '%s\n' "$pane" | grep -Eq '^assemble: 4 applications in [0-9.]+ s$' ||
+	fail "no finished assemble progress line on the terminal: $pane"
 printf '%s\n' "$pane" | grep -Eq '^tarball: [0-9]+ files, [0-9.]+ of [0-9.]+ MiB \(100%\) in [0-9.]+ s$' ||
 	fail "no finished tarball progress line on the terminal: $pane"
 printf '%s\n' "$pane" | grep -Eq '^verify: [0-9]+ files, [0-9.]+ of [0-9.]+ MiB \(100%\) in [0-9.]+ s$' ||
 	fail "no finished verify progress line on the terminal: $pane"
 printf '%s\n' "$pane" | grep -Eq '^install: [0-9]+ files, [0-9.]+ of [0-9.]+ MiB \(100%\) in [0-9.]+ s$' ||
 	fail "no finished install progress line on the terminal: $pane"
-pass "a progress line for the tarball, verify and install on a terminal"
+pass "a progress line for assemble, the tarball, verify and install on a terminal"
 
 # 2. --quiet on a terminal: nothing at all.
 pane=$(on_tty "cd '$proj' && '$RELBUILD' --env prod --quiet && '$RELBUILD' verify -q '$tarball'")
