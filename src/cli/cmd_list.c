@@ -105,7 +105,16 @@ static int run_list(struct cli *cli, int argc, char **argv)
 
 	if (rb_list(o.root, o.verify, &l, &err) < 0) {
 		rb_installed_list_release(&l);
-		return cli_error(cli, &err);
+		r = cli_error(cli, &err);
+		if (cli->json) {
+			struct json_object *doc = json_object_new_object();
+
+			json_object_object_add(doc, "ok", json_object_new_boolean(0));
+			cli_json_add_string(doc, "root", o.root);
+			cli_json_add_error(doc, &err);
+			cli_json_print(doc);
+		}
+		return r;
 	}
 	if (cli->json) {
 		print_json(&l, o.verify);
