@@ -67,9 +67,25 @@ REL_VSN_DIR="$RELEASE_ROOT/releases/$RELEASE_VSN"
 # RELEASE_DISTRIBUTION, RELEASE_COOKIE… at run time.  The node run_erl
 # starts for "start" (run_erl_daemon) inherits the environment of that
 # start, env.sh's exports included: it does not source env.sh again.
+#
+# Before it, in a release that "relbuild install" put under ROOT/versions/,
+# ROOT/shared/env.sh: the server's own variables for every version
+# (RELEASE_NODE from the host's address, say), written by whoever deploys
+# the server (the Ansible role of examples/ansible does), sourced as if
+# they were set in the environment, so that the release itself, checked
+# against its SHA256SUMS, stays as it was built.
 if [ "${1:-}" != run_erl_daemon ]; then
 	RELEASE_COMMAND="${1:-help}"
 	export RELEASE_ROOT RELEASE_NAME RELEASE_VSN RELEASE_COMMAND
+	case "$RELEASE_ROOT" in
+	*/versions/*)
+		if [ -f "$RELEASE_ROOT/../../shared/env.sh" ]; then
+			set +u
+			. "$RELEASE_ROOT/../../shared/env.sh"
+			set -u
+		fi
+		;;
+	esac
 	if [ -f "$REL_VSN_DIR/env.sh" ]; then
 		set +u
 		. "$REL_VSN_DIR/env.sh"
