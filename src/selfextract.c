@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "assemble.h"
 #include "manifest.h"
 #include "templates.h"
 #include "util.h"
@@ -17,11 +18,6 @@
 #define SUM_LEN 64
 /* What the header starts with until its sum is known. */
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
-
-struct field {
-	const char *key;   /* NAME for @NAME@ */
-	const char *value; /* as it goes into the header */
-};
 
 /* s as one sh word, in single quotes: ' becomes '\''. */
 static char *sh_quote(const char *s)
@@ -36,50 +32,6 @@ static char *sh_quote(const char *s)
 			sb_addc(&sb, *s);
 	sb_addc(&sb, '\'');
 	return sb_detach(&sb);
-}
-
-static int is_key_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-/*
- * The template with each @KEY@ replaced by its field's value; other '@'
- * (as in "$@") stay.  An @KEY@ without a field is the template's error.
- */
-static int render(struct strbuf *sb, const struct rb_template *tpl,
-		  const struct field *fields, size_t nr, struct rb_error *err)
-{
-	const char *p = tpl->data, *end = tpl->data + tpl->len;
-
-	while (p < end) {
-		const char *at = memchr(p, '@', (size_t)(end - p));
-		const char *k;
-		size_t i;
-
-		if (!at) {
-			sb_add(sb, p, (size_t)(end - p));
-			break;
-		}
-		sb_add(sb, p, (size_t)(at - p));
-		for (k = at + 1; k < end && is_key_char(*k); k++)
-			;
-		if (k == at + 1 || k == end || *k != '@') {
-			sb_addc(sb, '@');
-			p = at + 1;
-			continue;
-		}
-		for (i = 0; i < nr; i++)
-			if (strlen(fields[i].key) == (size_t)(k - at - 1) &&
-			    !memcmp(fields[i].key, at + 1, (size_t)(k - at - 1)))
-				break;
-		if (i == nr)
-			return rb_fail(err, "templates/" TEMPLATE ": unknown placeholder '%.*s'",
-				       (int)(k - at + 1), at);
-		sb_adds(sb, fields[i].value);
-		p = k + 1;
-	}
-	return 0;
 }
 
 static const char *compression_of(const char *tarball)
@@ -106,14 +58,10 @@ static int make_header(struct strbuf *hdr, const char *name, const char *vsn,
 	const struct rb_template *tpl = rb_template_find(TEMPLATE);
 	char size_s[32], header_size[32] = "0";
 	char *qname = sh_quote(name), *qvsn = sh_quote(vsn);
-	struct field fields[] = {
-		{ "SHA256", ZEROS },
-		{ "NAME", qname },
-		{ "VSN", qvsn },
-		{ "PAYLOAD_SHA256", payload_hex },
-		{ "PAYLOAD_SIZE", size_s },
-		{ "HEADER_SIZE", header_size },
-		{ "COMPRESSION", compression },
+	const char *const keys[] = {
+		"SHA256", ZEROS, "NAME", qname, "VSN", qvsn,
+		"PAYLOAD_SHA256", payload_hex, "PAYLOAD_SIZE", size_s,
+		"HEADER_SIZE", header_size, "COMPRESSION", compression, NULL,
 	};
 	int ret = -1;
 
@@ -123,11 +71,11 @@ static int make_header(struct strbuf *hdr, const char *name, const char *vsn,
 		goto out;
 	}
 	for (int round = 0;; round++) {
-		char len[32];
+		char len[32], *text = rb_render(tpl->data, keys);
 
 		sb_reset(hdr);
-		if (render(hdr, tpl, fields, sizeof(fields) / sizeof(*fields), err) < 0)
-			goto out;
+		sb_adds(hdr, text);
+		free(text);
 		snprintf(len, sizeof(len), "%zu", hdr->len);
 		if (!strcmp(len, header_size))
 			break;
