@@ -86,6 +86,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 # Run a release's control script the way a server would: empty
 # environment but for a minimal PATH, our epmd port and EXTRA_ENV
