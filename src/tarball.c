@@ -358,10 +358,11 @@ fail:
 	return -1;
 }
 
-/* What is left to pack, for the progress line: t's files from i on. */
-static void writer_expect(struct writer *w, const struct rb_tree *t, size_t i)
+/* What is to be packed, for the progress line: t's files [i, end). */
+static void writer_expect(struct writer *w, const struct rb_tree *t, size_t i,
+			  size_t end)
 {
-	for (; i < t->nr; i++)
+	for (; i < end; i++)
 		if (S_ISREG(t->v[i].mode))
 			w->total += (uint64_t)t->v[i].size;
 }
@@ -487,7 +488,7 @@ static int write_tree_tmp(const char *root, const char *dir,
 		goto out;
 	if (writer_open(&w, root, dir, pk, epoch, ex ? ex->vsn : NULL, err) < 0)
 		goto out;
-	writer_expect(&w, &t, 0);
+	writer_expect(&w, &t, 0, t.nr);
 	for (size_t i = 0; i < t.nr; i++) {
 		if (writer_add(&w, &t.v[i], err) < 0) {
 			writer_abort(&w);
@@ -612,6 +613,7 @@ int rb_tarball_begin(struct rb_tarball_early **out, const char *root,
 	struct rb_tarball_early *e = xcalloc(1, sizeof(*e));
 	struct rb_exclude ex = { vsn, NULL, 1 };
 	struct rb_tree t = RB_TREE_INIT;
+	size_t early = 0;
 	int ret = -1;
 
 	*out = NULL;
@@ -627,14 +629,15 @@ int rb_tarball_begin(struct rb_tarball_early **out, const char *root,
 	    writer_open(&e->w, e->root, e->dir, pk, epoch, e->vsn, err) < 0)
 		goto out;
 	e->open = 1;
-	for (size_t i = 0; i < t.nr && strcmp(t.v[i].path, "releases") < 0; i++)
-		if (S_ISREG(t.v[i].mode))
-			e->w.total += (uint64_t)t.v[i].size;
+	/* bin/, erts-* and lib/: what sorts before releases/ */
+	while (early < t.nr && strcmp(t.v[early].path, "releases") < 0)
+		early++;
+	writer_expect(&e->w, &t, 0, early);
 	/*
 	 * Listed before being read: a file written to after its listing
 	 * has another mtime (or size) at the finish, whenever that was.
 	 */
-	for (size_t i = 0; i < t.nr && strcmp(t.v[i].path, "releases") < 0; i++) {
+	for (size_t i = 0; i < early; i++) {
 		if (writer_add(&e->w, &t.v[i], err) < 0)
 			goto out;
 		/* moved: t's entries after i are released with t */
@@ -687,7 +690,7 @@ static int finish_tmp(struct rb_tarball_early *e, char hex[RB_SHA256_HEX],
 				     tmp, err);
 		goto out;
 	}
-	writer_expect(&e->w, &t, e->done.nr);
+	writer_expect(&e->w, &t, e->done.nr, t.nr);
 	for (size_t i = e->done.nr; i < t.nr; i++)
 		if (writer_add(&e->w, &t.v[i], err) < 0)
 			goto out;

@@ -30,6 +30,13 @@ static int inspect_opt(struct cli *cli, void *ctx, int key, const char *arg)
 	return 0;
 }
 
+/* The verdict: the files match (or there is no manifest), no bad signature. */
+static int inspect_ok(const struct rb_inspect *in)
+{
+	return in->sums != RB_SUMS_MISMATCH && in->sums != RB_SUMS_ERROR &&
+	       in->signature != RB_INSPECT_SIG_INVALID;
+}
+
 /* "releases/<vsn>/hooks/<event>/10-x.sh" -> "10-x.sh" */
 static const char *hook_script(const char *path)
 {
@@ -204,9 +211,7 @@ static void print_json(const struct rb_inspect *in, const char *target,
 	overlays = json_object_new_array();
 	erts = json_object_new_object();
 	sums = json_object_new_object();
-	json_object_object_add(doc, "ok", json_object_new_boolean(
-		in->sums != RB_SUMS_MISMATCH && in->sums != RB_SUMS_ERROR &&
-		in->signature != RB_INSPECT_SIG_INVALID));
+	json_object_object_add(doc, "ok", json_object_new_boolean(inspect_ok(in)));
 	cli_json_add_string(doc, "kind", in->tarball ? "tarball" : "directory");
 	cli_json_add_string(doc, "name", in->name);
 	cli_json_add_string(doc, "version", in->vsn);
@@ -289,8 +294,7 @@ static int run_inspect(struct cli *cli, int argc, char **argv)
 		print_json(&in, target, NULL);
 	else
 		print_text(cli, &in, pubkey != NULL);
-	ret = in.sums == RB_SUMS_MISMATCH || in.sums == RB_SUMS_ERROR ||
-	      in.signature == RB_INSPECT_SIG_INVALID;
+	ret = !inspect_ok(&in);
 	goto out;
 fail:
 	ret = cli_error(cli, &err);

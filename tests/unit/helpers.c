@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "tarball.h"
 #include "util.h"
 
 void test_put(const char *root, const char *rel, const char *content,
@@ -174,4 +175,15 @@ void test_put_beam(const char *root, const char *rel, const char *mod,
 
 	test_put_bytes(root, rel, b, len, 0644);
 	free(b);
+}
+
+void test_write_tarball(const char *root, const char *vsn, const char *dest)
+{
+	struct rb_pack pk = { .compression = RB_COMPRESS_GZIP, .threads = 1 };
+	struct rb_exclude ex = { vsn, NULL, 1 };
+	struct rb_error err;
+
+	if (rb_archive_write_tree(root, dest, &pk, RB_DEFAULT_EPOCH, &ex, NULL,
+				  &err) < 0)
+		fail_msg("%s", err.msg);
 }

@@ -34,6 +34,12 @@ char *test_fake_beam(const char *mod, int code_change, const char *variant,
 void test_put_beam(const char *root, const char *rel, const char *mod,
 		   int code_change, const char *variant);
 
+/*
+ * The gzip tarball of the release at root (version vsn) at dest, as a
+ * build packs it (one thread); a failure fails the test.
+ */
+void test_write_tarball(const char *root, const char *vsn, const char *dest);
+
 /* The whole of a file (NUL-terminated; *len may be NULL); caller frees. */
 char *test_slurp(const char *path, size_t *len);
 

@@ -103,17 +103,6 @@ static void make_release(const char *root)
 		fail_msg("%s", err.msg);
 }
 
-static void write_tarball(const char *root, const char *dest)
-{
-	struct rb_pack pk = { .compression = RB_COMPRESS_GZIP, .threads = 1 };
-	struct rb_exclude ex = { "0.1.0", NULL, 1 };
-	struct rb_error err;
-
-	if (rb_archive_write_tree(root, dest, &pk, RB_DEFAULT_EPOCH, &ex, NULL,
-				  &err) < 0)
-		fail_msg("%s", err.msg);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
@@ -126,7 +115,7 @@ static int setup(void **state)
 	f->key = path_join(f->tmp, "k");
 	umask(022);
 	make_release(f->rel);
-	write_tarball(f->rel, f->tarball);
+	test_write_tarball(f->rel, "0.1.0", f->tarball);
 	*state = f;
 	return 0;
 }
@@ -405,7 +394,7 @@ static void test_no_manifest(void **state)
 	char *tar = path_join(f->tmp, "bare.tar.gz");
 
 	assert_int_equal(unlink(m), 0);
-	write_tarball(f->rel, tar);
+	test_write_tarball(f->rel, "0.1.0", tar);
 	for (int t = 0; t < 2; t++) {
 		rb_inspect_init(&in);
 		assert_int_equal(rb_inspect(t ? tar : f->rel, NULL, &in, &err), 0);
@@ -417,7 +406,7 @@ static void test_no_manifest(void **state)
 	}
 	/* a manifest that cannot be read: the check cannot run */
 	test_put_text(f->rel, "releases/0.1.0/SHA256SUMS", "not a manifest\n");
-	write_tarball(f->rel, tar);
+	test_write_tarball(f->rel, "0.1.0", tar);
 	for (int t = 0; t < 2; t++) {
 		rb_inspect_init(&in);
 		assert_int_equal(rb_inspect(t ? tar : f->rel, NULL, &in, &err), 0);
@@ -454,7 +443,7 @@ static void test_signature(void **state)
 	assert_int_equal(rb_key_load_public(&other, path, &err), 0);
 	free(path);
 	assert_int_equal(rb_sign_manifest(&priv, f->rel, "0.1.0", &err), 0);
-	write_tarball(f->rel, tar);
+	test_write_tarball(f->rel, "0.1.0", tar);
 
 	for (int t = 0; t < 2; t++) {
 		const char *target = t ? tar : f->rel;

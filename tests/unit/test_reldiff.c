@@ -151,17 +151,6 @@ static void make_release(const char *root, int v)
 		fail_msg("%s", err.msg);
 }
 
-static void write_tarball(const char *root, const char *vsn, const char *dest)
-{
-	struct rb_pack pk = { .compression = RB_COMPRESS_GZIP, .threads = 1 };
-	struct rb_exclude ex = { vsn, NULL, 1 };
-	struct rb_error err;
-
-	if (rb_archive_write_tree(root, dest, &pk, RB_DEFAULT_EPOCH, &ex, NULL,
-				  &err) < 0)
-		fail_msg("%s", err.msg);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
@@ -176,8 +165,8 @@ static int setup(void **state)
 	umask(022);
 	make_release(f->old_dir, 1);
 	make_release(f->new_dir, 2);
-	write_tarball(f->old_dir, "0.1.0", f->old_tar);
-	write_tarball(f->new_dir, "0.2.0", f->new_tar);
+	test_write_tarball(f->old_dir, "0.1.0", f->old_tar);
+	test_write_tarball(f->new_dir, "0.2.0", f->new_tar);
 	*state = f;
 	return 0;
 }
@@ -436,7 +425,7 @@ static void test_unreadable(void **state)
 	char *tar = path_join(f->tmp, "bad.tar.gz");
 
 	test_put_text(f->new_dir, "lib/shop-0.2.0/ebin/srv.beam", "FOR1 not a beam");
-	write_tarball(f->new_dir, "0.2.0", tar);
+	test_write_tarball(f->new_dir, "0.2.0", tar);
 	a = diff_shop(f->old_tar, tar, &d);
 	assert_int_equal(a->appup_status, RB_APPUP_STATUS_UNREADABLE);
 	assert_null(a->appup);
