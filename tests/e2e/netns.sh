@@ -266,7 +266,7 @@ netns_up() {
 		mkdir -p "$T/hosts/h$i" || fail "mkdir $T/hosts/h$i"
 	done
 
-	mkdir -p "$T/ssh" "$T/ansible/local" "$T/ansible/remote" || fail "mkdir $T/ssh"
+	mkdir -p "$T/ssh" "$T/sshhome" "$T/ansible/local" "$T/ansible/remote" || fail "mkdir $T/ssh"
 	[ -d /run/sshd ] || mkdir -m 0755 /run/sshd 2>/dev/null || [ -d /run/sshd ] ||
 		fail "cannot create /run/sshd"
 	key="$T/ssh/id_ed25519"
@@ -293,6 +293,8 @@ netns_up() {
 	X11Forwarding no
 	MaxStartups 50:30:100
 	Subsystem sftp internal-sftp
+	# the test host's own HOME: not root's dotfiles on the machine running the test
+	SetEnv HOME=$T/sshhome
 	EOF
 	NETNS_SSH_CONFIG="$T/ssh/client_config"
 	cat >"$NETNS_SSH_CONFIG" <<-EOF
