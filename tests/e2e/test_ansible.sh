@@ -7,9 +7,9 @@
 #      nodes() on each lists the other two; the cookie is in no output;
 #   2. upgrade.yml to 0.2.0 (relbuild --upgrade --upfrom 0.1.0): the same
 #      OS pid on every host, the new code answers with the old state;
-#   3. deploy.yml of a 0.3.0 tarball with one byte changed: relbuild
-#      install refuses it on h1, nothing switched, the node not restarted,
-#      the play stops there;
+#   3. deploy.yml, then upgrade.yml, of a 0.3.0 tarball with one byte
+#      changed: relbuild install and bin/counter upgrade refuse it on h1,
+#      nothing switched, the node not restarted, the play stops there;
 #   4. deploy.yml of a 0.3.0 whose post_start hook fails: the play stops
 #      at h1, which is rolled back and runs 0.2.0 again, in the cluster;
 #      h2 and h3 were never touched;
@@ -225,7 +225,20 @@ assert_eq "$(readlink "$T/hosts/h1/root/current")" versions/0.1.0 "h1: ROOT/curr
 [ ! -e "$T/hosts/h1/root/versions/0.3.0" ] || fail "h1: the refused tarball left versions/0.3.0"
 [ -z "$(ls -A "$T/hosts/h1/root/incoming")" ] || fail "h1: the refused tarball stays in ROOT/incoming: $(ls -A "$T/hosts/h1/root/incoming")"
 untouched 1 2 3
-pass "a changed tarball: refused by relbuild install on h1, nothing switched, no node restarted, the play stopped"
+# the same tarball as a hot upgrade: refused by bin/counter upgrade on h1,
+# downgrade finds the node on 0.2.0 still, the copies go, the play stops
+play upgrade.yml "$T/upgrade-bad.log" -e relbuild_tarball="$T/bad/counter-0.3.0.tar.gz"
+status=$?
+[ $status -ne 0 ] || { cat "$T/upgrade-bad.log" >&2; fail "upgrade.yml with a changed tarball exited 0"; }
+log=$(cat "$T/upgrade-bad.log")
+assert_contains "$log" "hot upgrade of counter from 0.2.0 to 0.3.0 failed on h1, task 'Upgrade the node (bin/<name> upgrade <vsn>)' failed:" "the play's output"
+assert_contains "$log" "The node runs 0.2.0 (pid ${PID[1]}) and answers." "the play's output"
+[ -z "$(recap "$T/upgrade-bad.log" h2)$(recap "$T/upgrade-bad.log" h3)" ] ||
+	fail "the play went past h1: $(sed -n '/^PLAY RECAP/,$p' "$T/upgrade-bad.log")"
+[ -z "$(ls -A "$T/hosts/h1/root/current/releases/0.3.0" 2>/dev/null)" ] ||
+	fail "h1: the refused upgrade left $(ls -A "$T/hosts/h1/root/current/releases/0.3.0")"
+untouched 1 2 3
+pass "a changed tarball: refused by relbuild install (deploy.yml) and by bin/counter upgrade (upgrade.yml) on h1, nothing switched, no node restarted, the play stopped"
 
 # --- 4. a 0.3.0 whose post_start hook fails -----------------------------
 play deploy.yml "$T/deploy3.log" -v -e relbuild_tarball="$T3"
