@@ -572,10 +572,8 @@ static int dir_file(struct rb_inspect *out, const struct rb_inspect_opts *o,
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf, BUF_SIZE);
+		ssize_t n = read_retry(fd, buf, BUF_SIZE);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			rb_fail_errno(err, "cannot read '%s'", full);
 			goto out;

@@ -193,10 +193,8 @@ static int read_at(int dfd, const char *name, const char *what, size_t max,
 
 	if (fd < 0)
 		return rb_fail_errno(err, "cannot open '%s'", what);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	while ((n = read_retry(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			rb_fail_errno(err, "cannot read '%s'", what);
 			close(fd);
 			return -1;

@@ -97,10 +97,8 @@ int rb_sha256_fd(int fd, const char *path, char hex[RB_SHA256_HEX],
 
 	if (rb_sha256_init(&h, err) < 0)
 		goto out;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	while ((n = read_retry(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			rb_fail_errno(err, "cannot read '%s'", path);
 			goto out;
 		}

@@ -123,10 +123,8 @@ static int write_run(int out_fd, const char *tmp, const struct strbuf *hdr,
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 18);
+		ssize_t n = read_retry(fd, buf, 1 << 18);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			rb_fail_errno(err, "cannot read '%s'", tarball);
 			goto out;

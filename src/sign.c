@@ -60,10 +60,8 @@ static int read_key_file(const char *path, char *buf, size_t cap,
 		goto out;
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf + n, cap - n);
+		ssize_t r = read_retry(fd, buf + n, cap - n);
 
-		if (r < 0 && errno == EINTR)
-			continue;
 		if (r < 0) {
 			rb_error(err, RB_ECONFIG, "cannot read key '%s': %s", path,
 				 strerror(errno));
@@ -272,7 +270,6 @@ out:
 static int write_new_file(const char *path, const void *data, size_t len,
 			  mode_t mode, struct rb_error *err)
 {
-	const char *p = data;
 	int fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -283,16 +280,8 @@ static int write_new_file(const char *path, const void *data, size_t len,
 					"'%s' already exists; not overwriting it", path);
 		return rb_fail_errno(err, "cannot create '%s'", path);
 	}
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		p += n;
-		len -= (size_t)n;
-	}
+	if (write_all(fd, data, len) < 0)
+		goto fail;
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {

@@ -63,20 +63,9 @@ static int sink_file(void *data, const void *buf, size_t len,
 		     struct rb_error *err)
 {
 	struct sink *s = data;
-	const char *p = buf;
-	size_t left = len;
 
-	while (left) {
-		ssize_t n = write(s->fd, p, left);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return rb_fail_errno(err, "write error");
-		}
-		p += n;
-		left -= (size_t)n;
-	}
+	if (write_all(s->fd, buf, len) < 0)
+		return rb_fail_errno(err, "write error");
 	return rb_sha256_update(&s->sha, buf, len, err);
 }
 
@@ -169,10 +158,8 @@ static int add_file_data(struct archive *a, struct archive_entry *e,
 	}
 	for (left = st.st_size; left > 0;) {
 		size_t want = left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf);
-		ssize_t n = read(fd, buf, want);
+		ssize_t n = read_retry(fd, buf, want);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			rb_fail_errno(err, "cannot read '%s'", full);
 			goto out;

@@ -279,10 +279,8 @@ static int read_all(struct rb_tarread *t)
 	int first = 1;
 
 	for (;;) {
-		ssize_t n = read(t->fd, t->in, sizeof(t->in));
+		ssize_t n = read_retry(t->fd, t->in, sizeof(t->in));
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
 			return fail(t, "read error: %s", strerror(errno));
 		if (n == 0)

@@ -370,12 +370,10 @@ int read_file_st(const char *path, char **out, size_t *len, struct stat *st,
 	for (;;) {
 		if (sb.alloc - sb.len < 2)
 			sb_grow(&sb, 65536);
-		n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
+		n = read_retry(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
 		if (n == 0)
 			break;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			rb_fail_errno(err, "cannot read '%s'", path);
 			close(fd);
 			sb_release(&sb);
@@ -394,6 +392,16 @@ int read_file_st(const char *path, char **out, size_t *len, struct stat *st,
 int read_file(const char *path, char **out, size_t *len, struct rb_error *err)
 {
 	return read_file_st(path, out, len, NULL, err);
+}
+
+ssize_t read_retry(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
 }
 
 int write_all(int fd, const void *data, size_t len)
@@ -772,13 +780,8 @@ int rb_child_wait(struct rb_child *c, struct strbuf *output,
 	}
 	c->pid = 0;
 	if (output && lseek(c->out, 0, SEEK_SET) == 0) {
-		while ((n = read(c->out, buf, sizeof(buf))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				break;
+		while ((n = read_retry(c->out, buf, sizeof(buf))) > 0)
 			sb_add(output, buf, (size_t)n);
-		}
 	}
 	close(c->out);
 	c->out = -1;

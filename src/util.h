@@ -92,6 +92,11 @@ int read_file(const char *path, char **out, size_t *len,
 struct stat;
 int read_file_st(const char *path, char **out, size_t *len, struct stat *st,
 		 struct rb_error *err);
+/*
+ * read(2) up to len bytes, again after EINTR: what read returns otherwise
+ * (0 at the end, -1 with errno).
+ */
+ssize_t read_retry(int fd, void *buf, size_t len);
 /* write(2) all of data, retrying after EINTR; -1 with errno on failure. */
 int write_all(int fd, const void *data, size_t len);
 /* Write a whole file with the given mode (via a temp file and rename). */
