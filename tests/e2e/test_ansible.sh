@@ -130,6 +130,23 @@ no_cookie_in() {
 	! grep -qF "$COOKIE" "$1" || fail "the cookie appears in $1"
 }
 
+# play_fails PLAYBOOK LOG ARGS…: play, which must fail (not time out),
+# the cookie in none of its output; sets status and log (the output).
+play_fails() {
+	play "$@"
+	status=$?
+	[ $status -ne 0 ] || { cat "$2" >&2; fail "$1 ${*:3} exited 0"; }
+	case $status in 124 | 137) cat "$2" >&2; fail "$1 ${*:3} timed out" ;; esac
+	no_cookie_in "$2"
+	log=$(cat "$2")
+}
+
+# stopped_at_h1 LOG: the play never reached h2 and h3 (no recap line)
+stopped_at_h1() {
+	[ -z "$(recap "$1" h2)$(recap "$1" h3)" ] ||
+		fail "the play went past h1: $(sed -n '/^PLAY RECAP/,$p' "$1")"
+}
+
 # others I: what nodes() on host I must say, sorted
 others() {
 	local i j out=""
@@ -211,53 +228,35 @@ untouched() {
 mkdir "$T/bad"
 cp "$T3" "$T3.sha256" "$T/bad/"
 flip_byte "$T/bad/counter-0.3.0.tar.gz" $(($(stat -c %s "$T3") / 2))
-play deploy.yml "$T/deploy-bad.log" -e relbuild_tarball="$T/bad/counter-0.3.0.tar.gz"
-status=$?
-[ $status -ne 0 ] || { cat "$T/deploy-bad.log" >&2; fail "deploy.yml of a changed tarball exited 0"; }
-log=$(cat "$T/deploy-bad.log")
+play_fails deploy.yml "$T/deploy-bad.log" -e relbuild_tarball="$T/bad/counter-0.3.0.tar.gz"
 assert_contains "$log" "deploy of counter 0.3.0 failed on h1" "the play's output"
 assert_contains "$log" "task 'Install the release (relbuild install, verified first)' failed: relbuild: install:" "the play's output"
 assert_contains "$log" "ROOT/current was not switched." "the play's output"
 assert_contains "$log" "The node runs 0.2.0 and answers." "the play's output"
-[ -z "$(recap "$T/deploy-bad.log" h2)$(recap "$T/deploy-bad.log" h3)" ] ||
-	fail "the play went past h1: $(sed -n '/^PLAY RECAP/,$p' "$T/deploy-bad.log")"
+stopped_at_h1 "$T/deploy-bad.log"
 assert_eq "$(readlink "$T/hosts/h1/root/current")" versions/0.1.0 "h1: ROOT/current after the refused tarball"
 [ ! -e "$T/hosts/h1/root/versions/0.3.0" ] || fail "h1: the refused tarball left versions/0.3.0"
 [ -z "$(ls -A "$T/hosts/h1/root/incoming")" ] || fail "h1: the refused tarball stays in ROOT/incoming: $(ls -A "$T/hosts/h1/root/incoming")"
 untouched 1 2 3
 # the same tarball as a hot upgrade: refused by bin/counter upgrade on h1,
 # downgrade finds the node on 0.2.0 still, the copies go, the play stops
-play upgrade.yml "$T/upgrade-bad.log" -e relbuild_tarball="$T/bad/counter-0.3.0.tar.gz"
-status=$?
-[ $status -ne 0 ] || { cat "$T/upgrade-bad.log" >&2; fail "upgrade.yml with a changed tarball exited 0"; }
-log=$(cat "$T/upgrade-bad.log")
+play_fails upgrade.yml "$T/upgrade-bad.log" -e relbuild_tarball="$T/bad/counter-0.3.0.tar.gz"
 assert_contains "$log" "hot upgrade of counter from 0.2.0 to 0.3.0 failed on h1, task 'Upgrade the node (bin/<name> upgrade <vsn>)' failed:" "the play's output"
 assert_contains "$log" "The node runs 0.2.0 (pid ${PID[1]}) and answers." "the play's output"
-[ -z "$(recap "$T/upgrade-bad.log" h2)$(recap "$T/upgrade-bad.log" h3)" ] ||
-	fail "the play went past h1: $(sed -n '/^PLAY RECAP/,$p' "$T/upgrade-bad.log")"
+stopped_at_h1 "$T/upgrade-bad.log"
 [ -z "$(ls -A "$T/hosts/h1/root/current/releases/0.3.0" 2>/dev/null)" ] ||
 	fail "h1: the refused upgrade left $(ls -A "$T/hosts/h1/root/current/releases/0.3.0")"
 untouched 1 2 3
 pass "a changed tarball: refused by relbuild install (deploy.yml) and by bin/counter upgrade (upgrade.yml) on h1, nothing switched, no node restarted, the play stopped"
 
 # --- 4. a 0.3.0 whose post_start hook fails -----------------------------
-play deploy.yml "$T/deploy3.log" -v -e relbuild_tarball="$T3"
-status=$?
-[ $status -ne 0 ] || { cat "$T/deploy3.log" >&2; fail "deploy.yml of the failing 0.3.0 exited 0"; }
-case $status in 124 | 137) fail "deploy.yml of 0.3.0 timed out" ;; esac
-no_cookie_in "$T/deploy3.log"
-log=$(cat "$T/deploy3.log")
+play_fails deploy.yml "$T/deploy3.log" -v -e relbuild_tarball="$T3"
 assert_contains "$log" "hook post_start/fail.sh failed with exit status 1" "the play's output"
 assert_contains "$log" "deploy of counter 0.3.0 failed on h1" "the play's output"
 assert_contains "$log" "The node runs 0.2.0 and answers." "the play's output"
 assert_eq "$(recap_field "$T/deploy3.log" h1 failed)" 1 "h1: failed= in the recap"
 assert_eq "$(recap_field "$T/deploy3.log" h1 rescued)" 1 "h1: rescued= in the recap"
-for h in h2 h3; do
-	# a host the play never reached has no line, or one with nothing done
-	line=$(recap "$T/deploy3.log" "$h")
-	[ -z "$line" ] || [ "$(recap_field "$T/deploy3.log" "$h" ok)" = 0 ] ||
-		fail "$h was touched by the failed deploy: $line"
-done
+stopped_at_h1 "$T/deploy3.log"
 # h1: back on the 0.2.0 it ran (the hot-upgraded versions/0.1.0), in the cluster
 assert_eq "$(readlink "$T/hosts/h1/root/current")" versions/0.1.0 "h1: ROOT/current after the rollback"
 assert_eq "$(readlink "$T/hosts/h1/root/previous")" versions/0.3.0 "h1: ROOT/previous after the rollback"
@@ -285,17 +284,12 @@ pass "failing 0.3.0: the play stopped at h1 (exit $status), h1 rolled back to 0.
 # (rel/config.yml: cookie: ${COUNTER_COOKIE})
 COUNTER_COOKIE=not-the-vaulted-one build_release "$P3" --env prod --sign "$T/keys/release.pem"
 [ -f "$P3/$REL/releases/COOKIE" ] || fail "counter 0.3.0 with cookie: ships no releases/COOKIE"
-play deploy.yml "$T/deploy-cookie.log" -e relbuild_tarball="$T3"
-status=$?
-[ $status -ne 0 ] || { cat "$T/deploy-cookie.log" >&2; fail "deploy.yml of a release with another cookie exited 0"; }
-no_cookie_in "$T/deploy-cookie.log"
-log=$(cat "$T/deploy-cookie.log")
+play_fails deploy.yml "$T/deploy-cookie.log" -e relbuild_tarball="$T3"
 ! grep -qF not-the-vaulted-one "$T/deploy-cookie.log" || fail "the shipped cookie appears in the play's output"
 assert_contains "$log" "deploy of counter 0.3.0 failed on h1" "the play's output"
 assert_contains "$log" "ROOT/current is back on 0.2.0" "the play's output"
 assert_contains "$log" "The node runs 0.2.0 and answers." "the play's output"
-[ -z "$(recap "$T/deploy-cookie.log" h2)$(recap "$T/deploy-cookie.log" h3)" ] ||
-	fail "the play went past h1: $(sed -n '/^PLAY RECAP/,$p' "$T/deploy-cookie.log")"
+stopped_at_h1 "$T/deploy-cookie.log"
 assert_eq "$(readlink "$T/hosts/h1/root/current")" versions/0.1.0 "h1: ROOT/current after the refused cookie"
 # h1's node was restarted by step 4 (its count is 0 since)
 assert_eq "$(hctl 1 pid)" "${PID[1]}" "h1: OS pid after the refused cookie"
